@@ -1,0 +1,5 @@
+# ONNXQ_SANITIZE=ON builds everything with ASan and UBSan (a debug aid, not the default).
+if(ONNXQ_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -1,0 +1,284 @@
+#include "onnxq/model.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <set>
+
+#include "model/external_data.hpp"
+#include "onnxq/atomic_file.hpp"
+#include "onnxq/tensor_proto.hpp"
+
+namespace onnxq {
+namespace {
+
+bool is_external(const onnx::TensorProto& proto) {
+  return proto.data_location() == onnx::TensorProto::EXTERNAL;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    fail(ExitCode::kInput, path.string() + ": " + (err == ENOENT ? std::string("no such file") : std::strerror(err)));
+  }
+  if (S_ISDIR(st.st_mode)) fail(ExitCode::kInput, path.string() + ": is a directory, not a model file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(ExitCode::kInput, path.string() + ": cannot open: " + std::strerror(errno));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) fail(ExitCode::kInput, path.string() + ": read failed");
+  return bytes;
+}
+
+// Protobuf refuses to serialize messages of 2 GB or more.
+constexpr uint64_t kProtobufLimit = static_cast<uint64_t>(INT_MAX);
+// Room left for the graph structure when deciding that data alone would overflow.
+constexpr uint64_t kInlineDataBudget = kProtobufLimit - (64u << 20);
+
+// Puts a tensor's data back where it was when save() returns, however it returns.
+class ProtoRestorer {
+ public:
+  ProtoRestorer() = default;
+  ProtoRestorer(const ProtoRestorer&) = delete;
+  ~ProtoRestorer() {
+    for (auto& [proto, original] : swapped_) proto->Swap(original.get());
+  }
+  // Swaps the proto out, leaving it with its name, type and shape only; returns the original.
+  const onnx::TensorProto& detach(onnx::TensorProto* proto) {
+    auto original = std::make_unique<onnx::TensorProto>();
+    original->Swap(proto);
+    proto->set_name(original->name());
+    proto->set_data_type(original->data_type());
+    *proto->mutable_dims() = original->dims();
+    if (original->has_doc_string()) proto->set_doc_string(original->doc_string());
+    swapped_.emplace_back(proto, std::move(original));
+    return *swapped_.back().second;
+  }
+
+ private:
+  std::vector<std::pair<onnx::TensorProto*, std::unique_ptr<onnx::TensorProto>>> swapped_;
+};
+
+}  // namespace
+
+void for_each_tensor_proto(onnx::GraphProto& graph, const std::function<void(onnx::TensorProto&)>& fn) {
+  for (auto& init : *graph.mutable_initializer()) fn(init);
+  for (auto& node : *graph.mutable_node()) {
+    for (auto& attr : *node.mutable_attribute()) {
+      if (attr.has_t()) fn(*attr.mutable_t());
+      for (auto& t : *attr.mutable_tensors()) fn(t);
+      if (attr.has_g()) for_each_tensor_proto(*attr.mutable_g(), fn);
+      for (auto& g : *attr.mutable_graphs()) for_each_tensor_proto(g, fn);
+    }
+  }
+}
+
+void for_each_tensor_proto(const onnx::GraphProto& graph,
+                           const std::function<void(const onnx::TensorProto&)>& fn) {
+  for (const auto& init : graph.initializer()) fn(init);
+  for (const auto& node : graph.node()) {
+    for (const auto& attr : node.attribute()) {
+      if (attr.has_t()) fn(attr.t());
+      for (const auto& t : attr.tensors()) fn(t);
+      if (attr.has_g()) for_each_tensor_proto(attr.g(), fn);
+      for (const auto& g : attr.graphs()) for_each_tensor_proto(g, fn);
+    }
+  }
+}
+
+void for_each_node(const onnx::GraphProto& graph,
+                   const std::function<void(const onnx::NodeProto&, int depth)>& fn) {
+  std::function<void(const onnx::GraphProto&, int)> walk = [&](const onnx::GraphProto& g, int depth) {
+    for (const auto& node : g.node()) {
+      fn(node, depth);
+      for (const auto& attr : node.attribute()) {
+        if (attr.has_g()) walk(attr.g(), depth + 1);
+        for (const auto& sub : attr.graphs()) walk(sub, depth + 1);
+      }
+    }
+  };
+  walk(graph, 0);
+}
+
+Model::Model() : Model(onnx::ModelProto{}) {}
+
+Model::Model(onnx::ModelProto proto, std::filesystem::path base_dir)
+    : proto_(std::make_unique<onnx::ModelProto>(std::move(proto))),
+      base_dir_(std::move(base_dir)),
+      store_(std::make_shared<ExternalDataStore>(base_dir_.empty() ? "." : base_dir_)) {}
+
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+Model::~Model() = default;
+
+Model Model::load(const std::filesystem::path& path) {
+  return with_context(path.string(), [&] {
+    std::string bytes = read_file(path);
+    // Errors below already name the file through with_context.
+    if (bytes.empty()) fail(ExitCode::kInput, "file is empty, not an ONNX model");
+    onnx::ModelProto proto;
+    if (!proto.ParseFromString(bytes))
+      fail(ExitCode::kInput, "not an ONNX model (protobuf parse failed: corrupt or truncated file)");
+    if (!proto.has_graph() || proto.ir_version() <= 0)
+      fail(ExitCode::kInput, "not an ONNX model (no graph or no ir_version)");
+    if (proto.opset_import_size() == 0)
+      fail(ExitCode::kInput, "model has no opset_import (corrupt or truncated file?)");
+
+    auto dir = path.parent_path();
+    Model model(std::move(proto), dir.empty() ? std::filesystem::path(".") : dir);
+    model.path_ = path;
+    model.file_bytes_ = bytes.size();
+    for_each_tensor_proto(model.graph(), [&](const onnx::TensorProto& t) {
+      if (is_external(t)) model.store_->validate(t);
+    });
+    return model;
+  });
+}
+
+Tensor Model::tensor_data(const onnx::TensorProto& proto) const {
+  return is_external(proto) ? store_->read(proto) : tensor_from_proto(proto);
+}
+
+uint64_t Model::tensor_bytes(const onnx::TensorProto& proto) const {
+  if (is_external(proto)) return parse_external_ref(proto).length;
+  if (proto.has_raw_data()) return proto.raw_data().size();
+  const auto type = dtype_from_onnx(proto.data_type());
+  if (!type || !dtype_is_numeric(*type)) return proto.ByteSizeLong();
+  int64_t n = 1;
+  for (int64_t d : proto.dims()) n *= std::max<int64_t>(d, 0);
+  return dtype_storage_bytes(*type, n);
+}
+
+const onnx::TensorProto* Model::find_initializer(std::string_view name) const {
+  for (const auto& init : graph().initializer())
+    if (init.name() == name) return &init;
+  return nullptr;
+}
+
+onnx::TensorProto* Model::find_initializer(std::string_view name) {
+  for (auto& init : *graph().mutable_initializer())
+    if (init.name() == name) return &init;
+  return nullptr;
+}
+
+void Model::set_initializer(const std::string& name, const Tensor& value) {
+  onnx::TensorProto* proto = find_initializer(name);
+  if (!proto) {
+    proto = graph().add_initializer();
+    proto->set_name(name);
+  }
+  tensor_to_proto(value, *proto);
+}
+
+int64_t Model::opset_version(std::string_view domain) const {
+  const bool default_domain = domain.empty() || domain == "ai.onnx";
+  for (const auto& op : proto_->opset_import()) {
+    const bool match = default_domain ? (op.domain().empty() || op.domain() == "ai.onnx") : op.domain() == domain;
+    if (match) return op.version();
+  }
+  return -1;
+}
+
+bool Model::uses_external_data() const {
+  bool any = false;
+  for_each_tensor_proto(graph(), [&](const onnx::TensorProto& t) { any = any || is_external(t); });
+  return any;
+}
+
+std::vector<std::filesystem::path> Model::external_files() const {
+  std::set<std::string> locations;
+  for_each_tensor_proto(graph(), [&](const onnx::TensorProto& t) {
+    if (is_external(t)) locations.insert(parse_external_ref(t).location);
+  });
+  std::vector<std::filesystem::path> files;
+  for (const auto& loc : locations) files.push_back(store_->resolve(loc));
+  return files;
+}
+
+uint64_t Model::external_file_bytes() const {
+  uint64_t total = 0;
+  for (const auto& file : external_files()) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(file, ec);
+    if (!ec) total += size;
+  }
+  return total;
+}
+
+void Model::save(const std::filesystem::path& path, const SaveOptions& options) {
+  const std::string data_name =
+      options.external_file.empty() ? path.filename().string() + ".data" : options.external_file;
+  if (std::filesystem::path(data_name).has_parent_path())
+    fail(ExitCode::kUsage, "external data file name '" + data_name + "' must not contain a directory");
+
+  bool external = options.external_data == ExternalData::kExternal;
+  if (options.external_data == ExternalData::kAuto) {
+    uint64_t inline_bytes = 0;
+    for_each_tensor_proto(graph(), [&](const onnx::TensorProto& t) { inline_bytes += tensor_bytes(t); });
+    external = uses_external_data() || inline_bytes > kInlineDataBudget;
+  }
+
+  // Main-graph initializers may move to the external file; tensors elsewhere (attributes,
+  // subgraphs) are always written inline, where every runtime reads them.
+  std::set<const onnx::TensorProto*> movable;
+  for (const auto& init : graph().initializer()) movable.insert(&init);
+
+  // Opened first so an unwritable destination fails before any data is copied.
+  AtomicFile model_file(path);
+  ProtoRestorer restorer;
+  std::optional<AtomicFile> data_file;
+  for_each_tensor_proto(graph(), [&](onnx::TensorProto& t) {
+    const bool to_external = external && movable.count(&t) && dtype_from_onnx(t.data_type()) &&
+                             dtype_is_numeric(*dtype_from_onnx(t.data_type())) &&
+                             tensor_bytes(t) >= options.external_threshold;
+    if (!to_external && !is_external(t)) return;
+    const onnx::TensorProto& original = restorer.detach(&t);
+    // Inline bytes are written straight from the proto; anything else is decoded once.
+    Tensor decoded;
+    std::string_view data;
+    if (original.has_raw_data()) {
+      data = original.raw_data();
+    } else {
+      decoded = with_context("tensor '" + t.name() + "'", [&] { return tensor_data(original); });
+      data = {reinterpret_cast<const char*>(decoded.raw_data()), decoded.nbytes()};
+    }
+    if (!to_external) {
+      t.set_raw_data(data.data(), data.size());
+      return;
+    }
+    if (!data_file) data_file.emplace(path.parent_path() / data_name);
+    data_file->pad_to(Tensor::kAlignment);
+    const uint64_t offset = data_file->offset();
+    data_file->write(data);
+    t.set_data_location(onnx::TensorProto::EXTERNAL);
+    auto add = [&](const char* key, const std::string& value) {
+      auto* entry = t.add_external_data();
+      entry->set_key(key);
+      entry->set_value(value);
+    };
+    add("location", data_name);
+    add("offset", std::to_string(offset));
+    add("length", std::to_string(data.size()));
+  });
+
+  if (proto_->ByteSizeLong() > kProtobufLimit)
+    fail(ExitCode::kOutput, path.string() + ": the model is larger than protobuf's 2 GB limit; "
+                                            "save it with external data");
+  std::string bytes;
+  if (!proto_->SerializeToString(&bytes)) fail(ExitCode::kInternal, path.string() + ": serialization failed");
+
+  model_file.write(bytes);
+  if (data_file) data_file->commit();
+  try {
+    model_file.commit();
+  } catch (...) {
+    if (data_file) data_file->discard();
+    throw;
+  }
+}
+
+}  // namespace onnxq

@@ -1,0 +1,97 @@
+#include "onnxq/tensor.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+namespace onnxq {
+namespace {
+
+std::shared_ptr<std::byte> allocate(size_t nbytes) {
+  // Round up so aligned_alloc's size contract holds; never allocate 0 bytes.
+  const size_t size = (nbytes + Tensor::kAlignment - 1) / Tensor::kAlignment * Tensor::kAlignment;
+  void* p = std::aligned_alloc(Tensor::kAlignment, size == 0 ? Tensor::kAlignment : size);
+  if (!p) fail(ExitCode::kInternal, "out of memory allocating " + std::to_string(nbytes) + " bytes");
+  std::memset(p, 0, size == 0 ? Tensor::kAlignment : size);
+  return {static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); }};
+}
+
+}  // namespace
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0) fail(ExitCode::kInput, "negative dimension in shape " + shape_to_string(shape));
+    if (d != 0 && n > std::numeric_limits<int64_t>::max() / d)
+      fail(ExitCode::kInput, "shape " + shape_to_string(shape) + " has too many elements");
+    n *= d;
+  }
+  return n;
+}
+
+std::string shape_to_string(const Shape& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+Tensor::Tensor(DataType dtype, Shape shape)
+    : dtype_(dtype), shape_(std::move(shape)), numel_(shape_numel(shape_)) {
+  if (!dtype_is_numeric(dtype))
+    fail(ExitCode::kUnsupported, "tensors of type " + std::string(dtype_name(dtype)) + " are not supported");
+  data_ = allocate(nbytes());
+}
+
+Tensor Tensor::from_bytes(DataType dtype, Shape shape, const void* data, size_t nbytes) {
+  Tensor t(dtype, std::move(shape));
+  if (nbytes != t.nbytes())
+    fail(ExitCode::kInput, std::to_string(nbytes) + " bytes of data for a " + std::string(dtype_name(dtype)) +
+                               " tensor of shape " + shape_to_string(t.shape()) + " (needs " +
+                               std::to_string(t.nbytes()) + ")");
+  if (nbytes) std::memcpy(t.raw_data(), data, nbytes);
+  return t;
+}
+
+Tensor Tensor::view(DataType dtype, Shape shape, std::byte* data, std::shared_ptr<void> owner) {
+  if (!dtype_is_numeric(dtype))
+    fail(ExitCode::kUnsupported, "tensors of type " + std::string(dtype_name(dtype)) + " are not supported");
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = std::move(shape);
+  t.numel_ = shape_numel(t.shape_);
+  t.data_ = std::shared_ptr<std::byte>(std::move(owner), data);
+  return t;
+}
+
+Tensor Tensor::clone() const {
+  if (!defined()) return {};
+  return from_bytes(dtype_, shape_, raw_data(), nbytes());
+}
+
+Tensor Tensor::reshaped(Shape shape) const {
+  if (shape_numel(shape) != numel_)
+    fail(ExitCode::kInput, "cannot reshape " + shape_to_string(shape_) + " to " + shape_to_string(shape));
+  Tensor t = *this;
+  t.shape_ = std::move(shape);
+  return t;
+}
+
+bool Tensor::equals(const Tensor& other) const {
+  if (dtype_ != other.dtype_ || shape_ != other.shape_) return false;
+  return nbytes() == 0 || std::memcmp(raw_data(), other.raw_data(), nbytes()) == 0;
+}
+
+void Tensor::check_access(size_t elem_size, DataType requested) const {
+  const bool same_width_bits = (requested == DataType::kUInt16 &&
+                                (dtype_ == DataType::kFloat16 || dtype_ == DataType::kBFloat16)) ||
+                               (requested == DataType::kUInt8 && dtype_bits(dtype_) <= 8 && dtype_ != DataType::kBool);
+  if (requested != dtype_ && !same_width_bits)
+    fail(ExitCode::kInternal, "tensor of type " + std::string(dtype_name(dtype_)) + " read as " +
+                                  std::string(dtype_name(requested)) + " (element size " +
+                                  std::to_string(elem_size) + ")");
+}
+
+}  // namespace onnxq
