@@ -17,5 +17,6 @@ struct GlobalOptions {
 using Action = std::function<void()>;
 
 void add_info_command(CLI::App& app, const GlobalOptions& global, Action& run);
+void add_quantize_dynamic_command(CLI::App& app, const GlobalOptions& global, Action& run);
 
 }  // namespace onnxq::cli

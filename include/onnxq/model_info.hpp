@@ -48,7 +48,8 @@ struct ModelInfo {
   uint64_t total_bytes() const { return model_file_bytes + external_data_bytes; }
 };
 
-ModelInfo inspect_model(const Model& model);
+// `check` runs the ONNX checker too (the only part that reads more than the proto).
+ModelInfo inspect_model(const Model& model, bool check = true);
 nlohmann::json info_to_json(const ModelInfo& info);
 std::string info_to_text(const ModelInfo& info);
 

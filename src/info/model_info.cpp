@@ -99,7 +99,7 @@ class Inspector {
 
 }  // namespace
 
-ModelInfo inspect_model(const Model& model) {
+ModelInfo inspect_model(const Model& model, bool check) {
   const auto& proto = model.proto();
   ModelInfo info;
   info.file = model.path().string();
@@ -121,7 +121,7 @@ ModelInfo inspect_model(const Model& model) {
   Inspector(model, info).graph(proto.graph(), true);
   info.model_file_bytes = model.model_file_bytes();
   info.external_data_bytes = model.external_file_bytes();
-  info.check = check_model(model);
+  if (check) info.check = check_model(model);
   return info;
 }
 

@@ -1,0 +1,62 @@
+// MatMul with a constant 2-D weight B[K, N]:
+//   qoperator: DynamicQuantizeLinear(A) -> MatMulInteger -> Cast -> Mul(A_scale * B_scale),
+//              the chain ONNX Runtime's tool emits (and fuses into DynamicQuantizeMatMul);
+//   qdq:       B_quantized -> DequantizeLinear -> MatMul (weight-only).
+// Per channel means one scale per output column (axis 1).
+#include "quant/dynamic/dynamic_rules.hpp"
+#include "onnxq/tensor_proto.hpp"
+
+namespace onnxq {
+namespace {
+
+RuleResult quantize_matmul(DynamicContext& ctx, const onnx::NodeProto& node) {
+  if (node.input_size() != 2) return RuleResult::skip("MatMul needs two inputs");
+  const auto weight = ctx.float_weight(node, 1);
+  if (!weight) return RuleResult::skip("input B is not a float32 constant");
+  if (weight->proto->dims_size() != 2) return RuleResult::skip("weight B is not 2-D");
+
+  const std::string& a = node.input(0);
+  const std::string& b = node.input(1);
+  const std::string& y = node.output(0);
+  const std::string base = node.name().empty() ? y : node.name();
+  const WeightQuantSpec spec = weight_spec(ctx.options, /*channel_axis=*/1);
+  const QuantizedWeightNames q = ctx.weights.quantize(*weight, b, spec, node);
+  auto& g = ctx.graph;
+
+  RuleResult out;
+  if (ctx.options.format == QuantFormat::kQDQ) {
+    const std::string b_dq = g.unique_name(b + "_DequantizeLinear_Output");
+    auto dq = make_node("DequantizeLinear", {q.values, q.scale, q.zero_point}, {b_dq},
+                        g.unique_name(base + "_B_DequantizeLinear"));
+    if (spec.axis >= 0) set_attr(dq, "axis", int64_t{1});
+    ctx.require_opset("", spec.axis >= 0 ? 13 : 10);
+    onnx::NodeProto mm = node;
+    mm.set_input(1, b_dq);
+    out.nodes = {dq, mm};
+    return out;
+  }
+
+  ctx.require_opset("", 11);
+  const std::string a_q = g.unique_name(a + "_quantized");
+  const std::string a_scale = g.unique_name(a + "_scale");
+  const std::string a_zp = g.unique_name(a + "_zero_point");
+  const std::string y_int = g.unique_name(y + "_output_quantized");
+  const std::string y_cast = g.unique_name(y + "_output_quantized_cast");
+  const std::string scales = g.unique_name(base + "_scales_mul");
+  auto cast = make_node("Cast", {y_int}, {y_cast}, g.unique_name(base + "_output_quantized_cast"));
+  set_attr(cast, "to", int64_t{onnx::TensorProto::FLOAT});
+  out.nodes = {
+      make_node("DynamicQuantizeLinear", {a}, {a_q, a_scale, a_zp}, g.unique_name(a + "_QuantizeLinear")),
+      make_node("MatMulInteger", {a_q, q.values, a_zp, q.zero_point}, {y_int}, g.unique_name(base + "_quant")),
+      cast,
+      make_node("Mul", {a_scale, q.scale}, {scales}, g.unique_name(base + "_scales_mul")),
+      make_node("Mul", {y_cast, scales}, {y}, g.unique_name(base + "_output_scale_mul")),
+  };
+  return out;
+}
+
+}  // namespace
+
+void register_matmul_dynamic(DynamicRuleRegistry& registry) { registry.add("MatMul", quantize_matmul); }
+
+}  // namespace onnxq

@@ -1,0 +1,147 @@
+#include "quant/graph_editor.hpp"
+
+#include <tuple>
+
+#include "onnxq/quant_report.hpp"
+#include "onnxq/tensor_proto.hpp"
+
+namespace onnxq {
+namespace {
+
+void collect_names(const onnx::GraphProto& g, std::set<std::string>& used) {
+  for (const auto& v : g.input()) used.insert(v.name());
+  for (const auto& v : g.output()) used.insert(v.name());
+  for (const auto& v : g.value_info()) used.insert(v.name());
+  for (const auto& t : g.initializer()) used.insert(t.name());
+  for (const auto& n : g.node()) {
+    used.insert(n.name());
+    for (const auto& i : n.input()) used.insert(i);
+    for (const auto& o : n.output()) used.insert(o);
+    for (const auto& a : n.attribute()) {
+      if (a.has_g()) collect_names(a.g(), used);
+      for (const auto& sub : a.graphs()) collect_names(sub, used);
+    }
+  }
+}
+
+}  // namespace
+
+NameSet::NameSet(const onnx::GraphProto& graph) { collect_names(graph, used_); }
+
+std::string NameSet::unique(const std::string& base) {
+  std::string name = base;
+  for (int i = 1; used_.count(name); ++i) name = base + "_" + std::to_string(i);
+  used_.insert(name);
+  return name;
+}
+
+GraphEditor::GraphEditor(Model& model, onnx::GraphProto& graph, GraphEditor* parent, NameSet& names)
+    : model_(model), graph_(graph), parent_(parent), names_(names) {
+  for (const auto& t : graph.initializer()) initializers_[t.name()] = &t;
+  for (const auto& v : graph.input()) inputs_.insert(v.name());
+  for (const auto& n : graph.node()) {
+    for (const auto& o : n.output()) produced_.insert(o);
+    if (n.op_type() != "Constant" || !(n.domain().empty() || n.domain() == "ai.onnx") || n.output_size() != 1)
+      continue;
+    for (const auto& a : n.attribute())
+      if (a.name() == "value" && a.has_t()) constant_nodes_[n.output(0)] = &a.t();
+  }
+}
+
+bool GraphEditor::is_overridable_initializer(const std::string& name) const {
+  return initializers_.count(name) && inputs_.count(name);
+}
+
+std::optional<GraphEditor::Constant> GraphEditor::find_constant(const std::string& name) {
+  if (inputs_.count(name)) return std::nullopt;  // an input (overridable or not) shadows outer names
+  if (auto it = initializers_.find(name); it != initializers_.end()) return Constant{it->second, this};
+  if (auto it = constant_nodes_.find(name); it != constant_nodes_.end()) return Constant{it->second, this};
+  if (produced_.count(name)) return std::nullopt;  // computed here
+  return parent_ ? parent_->find_constant(name) : std::nullopt;
+}
+
+void GraphEditor::add_initializer(const std::string& name, const Tensor& value) {
+  auto* t = graph_.add_initializer();
+  t->set_name(name);
+  tensor_to_proto(value, *t);
+  initializers_[name] = t;
+}
+
+bool WeightStore::Key::operator<(const Key& o) const {
+  auto tie = [](const Key& k) {
+    return std::make_tuple(k.proto, static_cast<int>(k.spec.type), k.spec.symmetric, k.spec.reduce_range, k.spec.axis,
+                           k.spec.block_size);
+  };
+  return tie(*this) < tie(o);
+}
+
+QuantizedWeightNames WeightStore::quantize(GraphEditor::Constant weight, const std::string& weight_name,
+                                           const WeightQuantSpec& spec, const onnx::NodeProto& node) {
+  replaced_.insert(weight_name);
+  const Key key{weight.proto, spec};
+  if (auto it = done_.find(key); it != done_.end()) return it->second;
+
+  GraphEditor& owner = *weight.owner;
+  const Tensor w = owner.model().tensor_data(*weight.proto);
+  const QuantizedWeight q = with_context("weight '" + weight_name + "' of node '" + node.name() + "'",
+                                         [&] { return quantize_weight(w, spec); });
+  QuantizedWeightNames names{owner.unique_name(weight_name + "_quantized"), owner.unique_name(weight_name + "_scale"),
+                             owner.unique_name(weight_name + "_zero_point")};
+  owner.add_initializer(names.values, q.values);
+  owner.add_initializer(names.scale, q.scale);
+  owner.add_initializer(names.zero_point, q.zero_point);
+
+  QuantizedTensorInfo info;
+  info.name = weight_name;
+  info.node = node.name();
+  info.op_type = node.op_type();
+  info.type = std::string(dtype_name(spec.type));
+  info.axis = spec.axis;
+  info.block_size = spec.block_size;
+  info.scale.assign(q.scale.data<float>(), q.scale.data<float>() + q.scale.numel());
+  for (int64_t i = 0; i < q.zero_point.numel(); ++i) info.zero_point.push_back(read_quantized(q.zero_point, i));
+  info.sqnr_db = q.sqnr_db;
+  info.bytes_before = w.nbytes();
+  info.bytes_after = q.values.nbytes() + q.scale.nbytes() + q.zero_point.nbytes();
+  infos_.push_back(std::move(info));
+  return done_[key] = names;
+}
+
+onnx::NodeProto make_node(const std::string& op_type, const std::vector<std::string>& inputs,
+                          const std::vector<std::string>& outputs, const std::string& name,
+                          const std::string& domain) {
+  onnx::NodeProto n;
+  n.set_op_type(op_type);
+  n.set_name(name);
+  if (!domain.empty()) n.set_domain(domain);
+  for (const auto& i : inputs) n.add_input(i);
+  for (const auto& o : outputs) n.add_output(o);
+  return n;
+}
+
+void set_attr(onnx::NodeProto& node, const std::string& name, int64_t value) {
+  auto* a = node.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(value);
+}
+
+void set_attr(onnx::NodeProto& node, const std::string& name, const std::vector<int64_t>& values) {
+  auto* a = node.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (int64_t v : values) a->add_ints(v);
+}
+
+const onnx::AttributeProto* find_attr(const onnx::NodeProto& node, const std::string& name) {
+  for (const auto& a : node.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+
+int64_t attr_or(const onnx::NodeProto& node, const std::string& name, int64_t fallback) {
+  const auto* a = find_attr(node, name);
+  return a ? a->i() : fallback;
+}
+
+}  // namespace onnxq

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <onnx/onnx_pb.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "onnxq/model.hpp"
+#include "onnxq/quant_report.hpp"
+#include "onnxq/weight_quant.hpp"
+
+namespace onnxq {
+
+// Names already used anywhere in a model (values, nodes, initializers), so rewrites can
+// mint new ones that collide with nothing.
+class NameSet {
+ public:
+  explicit NameSet(const onnx::GraphProto& graph);
+  // `base` itself when free, else base_1, base_2, ...
+  std::string unique(const std::string& base);
+
+ private:
+  std::set<std::string> used_;
+};
+
+// One graph (the main graph or a subgraph) being rewritten, with the scopes around it.
+class GraphEditor {
+ public:
+  GraphEditor(Model& model, onnx::GraphProto& graph, GraphEditor* parent, NameSet& names);
+
+  // A float constant usable as a weight: an initializer that is not also a graph input, or
+  // the value of a Constant node, here or in an enclosing graph.
+  struct Constant {
+    const onnx::TensorProto* proto = nullptr;
+    GraphEditor* owner = nullptr;
+  };
+  std::optional<Constant> find_constant(const std::string& name);
+  // An initializer that is also a graph input: callers may override it, so it is not a weight.
+  bool is_overridable_initializer(const std::string& name) const;
+
+  void add_initializer(const std::string& name, const Tensor& value);
+  std::string unique_name(const std::string& base) { return names_.unique(base); }
+
+  Model& model() { return model_; }
+  onnx::GraphProto& graph() { return graph_; }
+  GraphEditor* parent() { return parent_; }
+  NameSet& names() { return names_; }
+
+ private:
+  Model& model_;
+  onnx::GraphProto& graph_;
+  GraphEditor* parent_;
+  NameSet& names_;
+  std::map<std::string, const onnx::TensorProto*> initializers_;
+  std::map<std::string, const onnx::TensorProto*> constant_nodes_;
+  std::set<std::string> inputs_;
+  std::set<std::string> produced_;
+};
+
+// The names of a quantized weight's three initializers.
+struct QuantizedWeightNames {
+  std::string values, scale, zero_point;
+};
+
+// Quantizes each (weight, spec) pair once and puts the result next to the weight, so a
+// weight shared by several nodes is stored once.
+class WeightStore {
+ public:
+  QuantizedWeightNames quantize(GraphEditor::Constant weight, const std::string& weight_name,
+                                const WeightQuantSpec& spec, const onnx::NodeProto& node);
+  // Float weights some node no longer reads through their original name.
+  const std::set<std::string>& replaced() const { return replaced_; }
+  std::vector<QuantizedTensorInfo>& infos() { return infos_; }
+
+ private:
+  struct Key {
+    const onnx::TensorProto* proto;
+    WeightQuantSpec spec;
+    bool operator<(const Key& o) const;
+  };
+  std::map<Key, QuantizedWeightNames> done_;
+  std::set<std::string> replaced_;
+  std::vector<QuantizedTensorInfo> infos_;
+};
+
+// Helpers for building replacement nodes.
+onnx::NodeProto make_node(const std::string& op_type, const std::vector<std::string>& inputs,
+                          const std::vector<std::string>& outputs, const std::string& name,
+                          const std::string& domain = "");
+void set_attr(onnx::NodeProto& node, const std::string& name, int64_t value);
+void set_attr(onnx::NodeProto& node, const std::string& name, const std::vector<int64_t>& values);
+const onnx::AttributeProto* find_attr(const onnx::NodeProto& node, const std::string& name);
+int64_t attr_or(const onnx::NodeProto& node, const std::string& name, int64_t fallback);
+
+}  // namespace onnxq

@@ -1,0 +1,153 @@
+#include "onnxq/weight_quant.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "onnxq/error.hpp"
+
+namespace onnxq {
+namespace {
+
+// The tensor seen as [outer, dim, inner] around `axis`, split into groups along it.
+struct Layout {
+  int64_t outer = 1, dim = 1, inner = 1;
+  int64_t group = 1;   // elements of `dim` sharing one scale
+  int64_t groups = 1;  // scales along `dim`
+};
+
+Layout layout_of(const Shape& shape, const WeightQuantSpec& spec) {
+  Layout l;
+  if (spec.axis < 0) {
+    l.dim = shape_numel(shape);
+    l.group = l.dim;
+    return l;
+  }
+  const auto axis = static_cast<size_t>(spec.axis);
+  if (axis >= shape.size())
+    fail(ExitCode::kInternal, "quantization axis " + std::to_string(spec.axis) + " out of range for shape " +
+                                  shape_to_string(shape));
+  for (size_t i = 0; i < axis; ++i) l.outer *= shape[i];
+  l.dim = shape[axis];
+  for (size_t i = axis + 1; i < shape.size(); ++i) l.inner *= shape[i];
+  l.group = spec.block_size > 0 ? spec.block_size : 1;
+  l.groups = (l.dim + l.group - 1) / l.group;
+  return l;
+}
+
+Shape scale_shape(const Shape& shape, const WeightQuantSpec& spec, const Layout& l) {
+  if (spec.axis < 0) return {};
+  if (spec.block_size <= 0) return {l.dim};
+  Shape s = shape;
+  s[static_cast<size_t>(spec.axis)] = l.groups;
+  return s;
+}
+
+// Index into the scale tensor of element (o, d, i).
+int64_t scale_index(const WeightQuantSpec& spec, const Layout& l, int64_t o, int64_t d, int64_t i) {
+  if (spec.axis < 0) return 0;
+  if (spec.block_size <= 0) return d;
+  return (o * l.groups + d / l.group) * l.inner + i;
+}
+
+}  // namespace
+
+int32_t read_quantized(const Tensor& t, int64_t i) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(t.raw_data());
+  switch (t.dtype()) {
+    case DataType::kInt8: return reinterpret_cast<const int8_t*>(bytes)[i];
+    case DataType::kUInt8: return bytes[i];
+    case DataType::kInt16: return reinterpret_cast<const int16_t*>(bytes)[i];
+    case DataType::kUInt16: return reinterpret_cast<const uint16_t*>(bytes)[i];
+    case DataType::kInt32: return reinterpret_cast<const int32_t*>(bytes)[i];
+    case DataType::kUInt4: return (bytes[i / 2] >> (4 * (i % 2))) & 0xf;
+    case DataType::kInt4: {
+      const int32_t nibble = (bytes[i / 2] >> (4 * (i % 2))) & 0xf;
+      return nibble >= 8 ? nibble - 16 : nibble;
+    }
+    default: fail(ExitCode::kInternal, "read_quantized on " + std::string(dtype_name(t.dtype())));
+  }
+}
+
+void write_quantized(Tensor& t, int64_t i, int32_t value) {
+  auto* bytes = reinterpret_cast<uint8_t*>(t.raw_data());
+  switch (t.dtype()) {
+    case DataType::kInt8: reinterpret_cast<int8_t*>(bytes)[i] = static_cast<int8_t>(value); return;
+    case DataType::kUInt8: bytes[i] = static_cast<uint8_t>(value); return;
+    case DataType::kInt16: reinterpret_cast<int16_t*>(bytes)[i] = static_cast<int16_t>(value); return;
+    case DataType::kUInt16: reinterpret_cast<uint16_t*>(bytes)[i] = static_cast<uint16_t>(value); return;
+    case DataType::kInt32: reinterpret_cast<int32_t*>(bytes)[i] = value; return;
+    case DataType::kInt4:
+    case DataType::kUInt4: {
+      // Element 2k sits in the low nibble of byte k, element 2k+1 in the high one.
+      const int shift = 4 * static_cast<int>(i % 2);
+      uint8_t& b = bytes[i / 2];
+      b = static_cast<uint8_t>((b & ~(0xf << shift)) | ((value & 0xf) << shift));
+      return;
+    }
+    default: fail(ExitCode::kInternal, "write_quantized on " + std::string(dtype_name(t.dtype())));
+  }
+}
+
+QuantizedWeight quantize_weight(const Tensor& weight, const WeightQuantSpec& spec) {
+  if (weight.dtype() != DataType::kFloat)
+    fail(ExitCode::kUnsupported, "only float32 weights are quantized, not " + std::string(dtype_name(weight.dtype())));
+  const QuantRange range = quant_range(spec.type, spec.symmetric, spec.reduce_range);
+  const Layout l = layout_of(weight.shape(), spec);
+  const Shape sshape = scale_shape(weight.shape(), spec, l);
+  const float* w = weight.data<float>();
+
+  // Ranges per scale slot, then the parameters.
+  Tensor rmin(DataType::kFloat, sshape), rmax(DataType::kFloat, sshape);
+  const int64_t nscales = rmin.numel();
+  std::fill_n(rmin.data<float>(), nscales, std::numeric_limits<float>::infinity());
+  std::fill_n(rmax.data<float>(), nscales, -std::numeric_limits<float>::infinity());
+  for (int64_t o = 0; o < l.outer; ++o)
+    for (int64_t d = 0; d < l.dim; ++d)
+      for (int64_t i = 0; i < l.inner; ++i) {
+        const float v = w[(o * l.dim + d) * l.inner + i];
+        if (!std::isfinite(v)) fail(ExitCode::kInput, "weight holds a NaN or infinite value");
+        const int64_t s = scale_index(spec, l, o, d, i);
+        rmin.data<float>()[s] = std::min(rmin.data<float>()[s], v);
+        rmax.data<float>()[s] = std::max(rmax.data<float>()[s], v);
+      }
+
+  QuantizedWeight q;
+  q.values = Tensor(spec.type, weight.shape());
+  q.scale = Tensor(DataType::kFloat, sshape);
+  q.zero_point = Tensor(spec.type, sshape);
+  std::vector<QuantParams> params(static_cast<size_t>(nscales));
+  for (int64_t s = 0; s < nscales; ++s) {
+    const float lo = rmin.data<float>()[s], hi = rmax.data<float>()[s];
+    params[static_cast<size_t>(s)] = lo > hi ? QuantParams{} : compute_quant_params(lo, hi, range, spec.symmetric);
+    q.scale.data<float>()[s] = params[static_cast<size_t>(s)].scale;
+    write_quantized(q.zero_point, s, params[static_cast<size_t>(s)].zero_point);
+  }
+  for (int64_t o = 0; o < l.outer; ++o)
+    for (int64_t d = 0; d < l.dim; ++d)
+      for (int64_t i = 0; i < l.inner; ++i) {
+        const int64_t idx = (o * l.dim + d) * l.inner + i;
+        write_quantized(q.values, idx, quantize_value(w[idx], params[static_cast<size_t>(scale_index(spec, l, o, d, i))], range));
+      }
+  const Tensor deq = dequantize_weight(q, spec);
+  q.sqnr_db = sqnr_db(w, deq.data<float>(), weight.numel());
+  return q;
+}
+
+Tensor dequantize_weight(const QuantizedWeight& q, const WeightQuantSpec& spec) {
+  const Layout l = layout_of(q.values.shape(), spec);
+  Tensor out(DataType::kFloat, q.values.shape());
+  float* y = out.data<float>();
+  for (int64_t o = 0; o < l.outer; ++o)
+    for (int64_t d = 0; d < l.dim; ++d)
+      for (int64_t i = 0; i < l.inner; ++i) {
+        const int64_t idx = (o * l.dim + d) * l.inner + i;
+        const int64_t s = scale_index(spec, l, o, d, i);
+        y[idx] = dequantize_value(read_quantized(q.values, idx),
+                                  {q.scale.data<float>()[s], read_quantized(q.zero_point, s)});
+      }
+  return out;
+}
+
+}  // namespace onnxq
