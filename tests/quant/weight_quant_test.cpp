@@ -1,0 +1,74 @@
+#include "onnxq/weight_quant.hpp"
+
+#include <gtest/gtest.h>
+
+namespace onnxq {
+namespace {
+
+TEST(WeightQuant, PerTensorInt8IsSymmetricWithTheHandComputedScale) {
+  const Tensor w = Tensor::from_vector<float>({2, 2}, {0.5f, -1.27f, 0.0f, 1.0f});
+  const auto q = quantize_weight(w, {.type = DataType::kInt8});
+  EXPECT_EQ(q.scale.shape(), Shape{});
+  EXPECT_FLOAT_EQ(q.scale.data<float>()[0], 0.01f);
+  EXPECT_EQ(q.zero_point.data<int8_t>()[0], 0);
+  const int8_t expected[] = {50, -127, 0, 100};
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(q.values.data<int8_t>()[i], expected[i]) << i;
+  EXPECT_GT(q.sqnr_db, 40);
+}
+
+TEST(WeightQuant, PerChannelGivesOneScaleAndZeroPointPerIndexOfTheAxis) {
+  // Columns: [0, 2] and [-1, 4]; uint8 asymmetric along axis 1.
+  const Tensor w = Tensor::from_vector<float>({2, 2}, {0.0f, -1.0f, 2.0f, 4.0f});
+  const auto q = quantize_weight(w, {.type = DataType::kUInt8, .symmetric = false, .axis = 1});
+  ASSERT_EQ(q.scale.shape(), Shape{2});
+  EXPECT_FLOAT_EQ(q.scale.data<float>()[0], 2.0f / 255);
+  EXPECT_FLOAT_EQ(q.scale.data<float>()[1], 5.0f / 255);
+  EXPECT_EQ(q.zero_point.data<uint8_t>()[0], 0);
+  EXPECT_EQ(q.zero_point.data<uint8_t>()[1], 51);
+  EXPECT_EQ(q.values.data<uint8_t>()[2], 255);  // 2.0 in column 0
+  EXPECT_EQ(q.values.data<uint8_t>()[1], 0);    // -1.0 in column 1
+}
+
+TEST(WeightQuant, PerChannelIsNeverLessAccurateThanPerTensor) {
+  Tensor w(DataType::kFloat, {8, 16});
+  for (int64_t i = 0; i < w.numel(); ++i) w.data<float>()[i] = static_cast<float>((i * 37 % 101) - 50) * (1 + i % 16);
+  const auto per_tensor = quantize_weight(w, {.type = DataType::kInt8});
+  const auto per_channel = quantize_weight(w, {.type = DataType::kInt8, .axis = 1});
+  EXPECT_GE(per_channel.sqnr_db, per_tensor.sqnr_db);
+}
+
+TEST(WeightQuant, BlocksSplitTheAxisAndTheLastBlockMayBeShort) {
+  Tensor w(DataType::kFloat, {5, 2});  // blocks of 2 rows along axis 0: 3 blocks
+  for (int64_t i = 0; i < 10; ++i) w.data<float>()[i] = static_cast<float>(i);
+  const WeightQuantSpec spec{.type = DataType::kInt4, .symmetric = true, .axis = 0, .block_size = 2};
+  const auto q = quantize_weight(w, spec);
+  EXPECT_EQ(q.scale.shape(), (Shape{3, 2}));
+  EXPECT_EQ(q.values.nbytes(), 5u);  // ten 4-bit values
+  EXPECT_FLOAT_EQ(q.scale.data<float>()[4], 8.0f / 7);  // last block, column 0: value 8
+  const Tensor back = dequantize_weight(q, spec);
+  EXPECT_NEAR(back.data<float>()[8], 8.0f, 1e-5);
+}
+
+TEST(WeightQuant, PacksFourBitValuesLowNibbleFirst) {
+  Tensor t(DataType::kInt4, {3});
+  write_quantized(t, 0, -1);
+  write_quantized(t, 1, 7);
+  write_quantized(t, 2, -8);
+  EXPECT_EQ(reinterpret_cast<const uint8_t*>(t.raw_data())[0], 0x7f);
+  EXPECT_EQ(reinterpret_cast<const uint8_t*>(t.raw_data())[1], 0x08);
+  EXPECT_EQ(read_quantized(t, 0), -1);
+  EXPECT_EQ(read_quantized(t, 2), -8);
+}
+
+TEST(WeightQuant, RejectsNonFiniteWeights) {
+  const Tensor w = Tensor::from_vector<float>({2}, {1.0f, std::numeric_limits<float>::quiet_NaN()});
+  try {
+    quantize_weight(w, {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kInput);
+  }
+}
+
+}  // namespace
+}  // namespace onnxq
