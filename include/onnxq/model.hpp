@@ -45,7 +45,8 @@ class Model {
   ~Model();
 
   // Writes atomically (model and external data file); kOutput on failure, leaving nothing.
-  void save(const std::filesystem::path& path, const SaveOptions& options = {});
+  // Returns the bytes written, external data included.
+  uint64_t save(const std::filesystem::path& path, const SaveOptions& options = {});
 
   onnx::ModelProto& proto() { return *proto_; }
   const onnx::ModelProto& proto() const { return *proto_; }

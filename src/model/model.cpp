@@ -1,11 +1,12 @@
 #include "onnxq/model.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstring>
-#include <fstream>
 #include <optional>
 #include <set>
 
@@ -20,18 +21,23 @@ bool is_external(const onnx::TensorProto& proto) {
   return proto.data_location() == onnx::TensorProto::EXTERNAL;
 }
 
-std::string read_file(const std::filesystem::path& path) {
+// Parses straight from the file, so a model is never held twice (file bytes and proto).
+onnx::ModelProto parse_model_file(const std::filesystem::path& path, uint64_t& file_bytes) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     const int err = errno;
-    fail(ExitCode::kInput, path.string() + ": " + (err == ENOENT ? std::string("no such file") : std::strerror(err)));
+    fail(ExitCode::kInput, err == ENOENT ? std::string("no such file") : std::strerror(err));
   }
-  if (S_ISDIR(st.st_mode)) fail(ExitCode::kInput, path.string() + ": is a directory, not a model file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(ExitCode::kInput, path.string() + ": cannot open: " + std::strerror(errno));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail(ExitCode::kInput, path.string() + ": read failed");
-  return bytes;
+  if (S_ISDIR(st.st_mode)) fail(ExitCode::kInput, "is a directory, not a model file");
+  if (st.st_size == 0) fail(ExitCode::kInput, "file is empty, not an ONNX model");
+  file_bytes = static_cast<uint64_t>(st.st_size);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(ExitCode::kInput, std::string("cannot open: ") + std::strerror(errno));
+  onnx::ModelProto proto;
+  const bool ok = proto.ParseFromFileDescriptor(fd);
+  ::close(fd);
+  if (!ok) fail(ExitCode::kInput, "not an ONNX model (protobuf parse failed: corrupt or truncated file)");
+  return proto;
 }
 
 // Protobuf refuses to serialize messages of 2 GB or more.
@@ -117,12 +123,9 @@ Model::~Model() = default;
 
 Model Model::load(const std::filesystem::path& path) {
   return with_context(path.string(), [&] {
-    std::string bytes = read_file(path);
     // Errors below already name the file through with_context.
-    if (bytes.empty()) fail(ExitCode::kInput, "file is empty, not an ONNX model");
-    onnx::ModelProto proto;
-    if (!proto.ParseFromString(bytes))
-      fail(ExitCode::kInput, "not an ONNX model (protobuf parse failed: corrupt or truncated file)");
+    uint64_t file_bytes = 0;
+    onnx::ModelProto proto = parse_model_file(path, file_bytes);
     if (!proto.has_graph() || proto.ir_version() <= 0)
       fail(ExitCode::kInput, "not an ONNX model (no graph or no ir_version)");
     if (proto.opset_import_size() == 0)
@@ -131,7 +134,7 @@ Model Model::load(const std::filesystem::path& path) {
     auto dir = path.parent_path();
     Model model(std::move(proto), dir.empty() ? std::filesystem::path(".") : dir);
     model.path_ = path;
-    model.file_bytes_ = bytes.size();
+    model.file_bytes_ = file_bytes;
     for_each_tensor_proto(model.graph(), [&](const onnx::TensorProto& t) {
       if (is_external(t)) model.store_->validate(t);
     });
@@ -209,7 +212,7 @@ uint64_t Model::external_file_bytes() const {
   return total;
 }
 
-void Model::save(const std::filesystem::path& path, const SaveOptions& options) {
+uint64_t Model::save(const std::filesystem::path& path, const SaveOptions& options) {
   const std::string data_name =
       options.external_file.empty() ? path.filename().string() + ".data" : options.external_file;
   if (std::filesystem::path(data_name).has_parent_path())
@@ -272,6 +275,7 @@ void Model::save(const std::filesystem::path& path, const SaveOptions& options) 
   if (!proto_->SerializeToString(&bytes)) fail(ExitCode::kInternal, path.string() + ": serialization failed");
 
   model_file.write(bytes);
+  const uint64_t written = model_file.offset() + (data_file ? data_file->offset() : 0);
   if (data_file) data_file->commit();
   try {
     model_file.commit();
@@ -279,6 +283,7 @@ void Model::save(const std::filesystem::path& path, const SaveOptions& options) 
     if (data_file) data_file->discard();
     throw;
   }
+  return written;
 }
 
 }  // namespace onnxq

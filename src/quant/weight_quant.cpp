@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "onnxq/error.hpp"
 
@@ -124,14 +125,33 @@ QuantizedWeight quantize_weight(const Tensor& weight, const WeightQuantSpec& spe
     q.scale.data<float>()[s] = params[static_cast<size_t>(s)].scale;
     write_quantized(q.zero_point, s, params[static_cast<size_t>(s)].zero_point);
   }
-  for (int64_t o = 0; o < l.outer; ++o)
-    for (int64_t d = 0; d < l.dim; ++d)
-      for (int64_t i = 0; i < l.inner; ++i) {
-        const int64_t idx = (o * l.dim + d) * l.inner + i;
-        write_quantized(q.values, idx, quantize_value(w[idx], params[static_cast<size_t>(scale_index(spec, l, o, d, i))], range));
-      }
-  const Tensor deq = dequantize_weight(q, spec);
-  q.sqnr_db = sqnr_db(w, deq.data<float>(), weight.numel());
+  // Quantize and measure the error in one pass, so no dequantized copy is ever materialised.
+  double signal = 0, noise = 0;
+  auto run = [&](auto store) {
+    for (int64_t o = 0; o < l.outer; ++o)
+      for (int64_t d = 0; d < l.dim; ++d)
+        for (int64_t i = 0; i < l.inner; ++i) {
+          const int64_t idx = (o * l.dim + d) * l.inner + i;
+          const QuantParams& p = params[static_cast<size_t>(scale_index(spec, l, o, d, i))];
+          const int32_t v = quantize_value(w[idx], p, range);
+          store(idx, v);
+          const double err = static_cast<double>(w[idx]) - dequantize_value(v, p);
+          signal += static_cast<double>(w[idx]) * w[idx];
+          noise += err * err;
+        }
+  };
+  if (spec.type == DataType::kInt8) {
+    auto* out = q.values.data<int8_t>();
+    run([out](int64_t i, int32_t v) { out[i] = static_cast<int8_t>(v); });
+  } else if (spec.type == DataType::kUInt8) {
+    auto* out = q.values.data<uint8_t>();
+    run([out](int64_t i, int32_t v) { out[i] = static_cast<uint8_t>(v); });
+  } else {
+    run([&q](int64_t i, int32_t v) { write_quantized(q.values, i, v); });
+  }
+  q.sqnr_db = noise == 0 ? std::numeric_limits<double>::infinity()
+              : signal == 0 ? -std::numeric_limits<double>::infinity()
+                            : 10.0 * std::log10(signal / noise);
   return q;
 }
 
