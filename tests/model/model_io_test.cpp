@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 
 #include "onnxq/model.hpp"
+#include "onnxq/model_info.hpp"
 #include "onnxq/tensor_proto.hpp"
 #include "support/graph_builder.hpp"
 #include "support/ort_oracle.hpp"
@@ -270,6 +272,41 @@ TEST_F(ModelSaveErrors, AFailedModelWriteRemovesTheExternalDataItWrote) {
   std::filesystem::create_directory(dir / "m.onnx" / "keep");
   expect_output_error(dir / "m.onnx");
   EXPECT_EQ(dir.entries(), (std::vector<std::string>{"m.onnx"}));
+}
+
+}  // namespace
+}  // namespace onnxq
+
+namespace onnxq {
+namespace {
+
+// Opset 21 and int4 are beyond libonnx 1.12: such a model must still load, be described,
+// save unchanged, and run in ONNX Runtime.
+TEST(ModelIo, AModelBeyondLibonnxLoadsSavesAndRunsInOnnxRuntime) {
+  test::GraphBuilder g(21);
+  g.ir_version(10);
+  g.output("y", DataType::kFloat, {4});
+  Tensor packed(DataType::kInt4, {4});
+  const uint8_t bytes[] = {0x21, 0xf8};  // 1, 2, -8, -1
+  std::memcpy(packed.raw_data(), bytes, 2);
+  g.initializer("q", packed);
+  g.initializer("s", Tensor::from_vector<float>({}, {0.5f}));
+  g.node("DequantizeLinear", {"q", "s"}, {"y"}, "dq");
+  test::TempDir dir;
+  std::string original;
+  g.build().SerializeToString(&original);
+  test::write_file_bytes(dir / "new.onnx", original);
+
+  Model m = Model::load(dir / "new.onnx");
+  EXPECT_TRUE(m.tensor_data(*m.find_initializer("q")).equals(packed));
+  const ModelInfo info = inspect_model(m);
+  EXPECT_EQ(info.weights_by_type.at("int4").bytes, 2u);
+  EXPECT_EQ(info.weights_by_type.at("int4").elements, 4);
+  EXPECT_EQ(info.check.status, CheckResult::Status::kUnchecked) << info.check.message;
+  m.save(dir / "resaved.onnx");
+  EXPECT_EQ(test::read_file_bytes(dir / "resaved.onnx"), original);
+  const auto out = test::run_in_onnxruntime(dir / "resaved.onnx", {});
+  EXPECT_TRUE(out.outputs.at("y").equals(Tensor::from_vector<float>({4}, {0.5f, 1.0f, -4.0f, -0.5f})));
 }
 
 }  // namespace
