@@ -27,8 +27,9 @@ struct QuantizedWeight {
 };
 
 // Quantizes a float32 weight; kInput on NaN or infinite values (naming nothing: the caller
-// adds the tensor's name), kUnsupported on other element types.
-QuantizedWeight quantize_weight(const Tensor& weight, const WeightQuantSpec& spec);
+// adds the tensor's name), kUnsupported on other element types. The result is the same for
+// any number of threads (0: all cores).
+QuantizedWeight quantize_weight(const Tensor& weight, const WeightQuantSpec& spec, int threads = 1);
 
 // The float values a quantized weight stands for.
 Tensor dequantize_weight(const QuantizedWeight& q, const WeightQuantSpec& spec);

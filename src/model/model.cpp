@@ -10,6 +10,9 @@
 #include <optional>
 #include <set>
 
+#include <google/protobuf/io/zero_copy_stream_impl.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include "model/external_data.hpp"
 #include "onnxq/atomic_file.hpp"
 #include "onnxq/tensor_proto.hpp"
@@ -34,7 +37,12 @@ onnx::ModelProto parse_model_file(const std::filesystem::path& path, uint64_t& f
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(ExitCode::kInput, std::string("cannot open: ") + std::strerror(errno));
   onnx::ModelProto proto;
-  const bool ok = proto.ParseFromFileDescriptor(fd);
+  bool ok = false;
+  {
+    // Large reads: the default 8 kB blocks cost a syscall per 8 kB of weights.
+    google::protobuf::io::FileInputStream stream(fd, 1 << 20);
+    ok = proto.ParseFromZeroCopyStream(&stream);
+  }
   ::close(fd);
   if (!ok) fail(ExitCode::kInput, "not an ONNX model (protobuf parse failed: corrupt or truncated file)");
   return proto;
@@ -67,6 +75,19 @@ class ProtoRestorer {
 
  private:
   std::vector<std::pair<onnx::TensorProto*, std::unique_ptr<onnx::TensorProto>>> swapped_;
+};
+
+// Lets protobuf write into an AtomicFile, whose errors (exceptions) pass through unchanged.
+class AtomicFileStream : public google::protobuf::io::CopyingOutputStream {
+ public:
+  explicit AtomicFileStream(AtomicFile& file) : file_(file) {}
+  bool Write(const void* buffer, int size) override {
+    file_.write(buffer, static_cast<size_t>(size));
+    return true;
+  }
+
+ private:
+  AtomicFile& file_;
 };
 
 }  // namespace
@@ -271,10 +292,13 @@ uint64_t Model::save(const std::filesystem::path& path, const SaveOptions& optio
   if (proto_->ByteSizeLong() > kProtobufLimit)
     fail(ExitCode::kOutput, path.string() + ": the model is larger than protobuf's 2 GB limit; "
                                             "save it with external data");
-  std::string bytes;
-  if (!proto_->SerializeToString(&bytes)) fail(ExitCode::kInternal, path.string() + ": serialization failed");
-
-  model_file.write(bytes);
+  // Serialized straight into the file: no second copy of the model in memory.
+  {
+    AtomicFileStream stream(model_file);
+    google::protobuf::io::CopyingOutputStreamAdaptor adaptor(&stream);
+    if (!proto_->SerializeToZeroCopyStream(&adaptor)) fail(ExitCode::kInternal, path.string() + ": serialization failed");
+    adaptor.Flush();
+  }
   const uint64_t written = model_file.offset() + (data_file ? data_file->offset() : 0);
   if (data_file) data_file->commit();
   try {

@@ -1,5 +1,6 @@
 #include "quant/graph_editor.hpp"
 
+#include <functional>
 #include <tuple>
 
 #include "onnxq/quant_report.hpp"
@@ -67,29 +68,44 @@ void GraphEditor::add_initializer(const std::string& name, const Tensor& value) 
   initializers_[name] = t;
 }
 
+// Inline float data is read in place: a copy of every weight is the largest cost of
+// quantizing a big model. The view lives only while the proto is untouched, inside quantize().
+Tensor WeightStore::read_weight(const Model& model, const onnx::TensorProto& proto) {
+  const auto& raw = proto.raw_data();
+  if (proto.data_location() != onnx::TensorProto::EXTERNAL && proto.data_type() == onnx::TensorProto::FLOAT &&
+      !raw.empty() && reinterpret_cast<uintptr_t>(raw.data()) % alignof(float) == 0) {
+    const Shape shape = proto_shape(proto);
+    if (static_cast<uint64_t>(shape_numel(shape)) * 4 == raw.size())
+      return Tensor::view(DataType::kFloat, shape, reinterpret_cast<std::byte*>(const_cast<char*>(raw.data())), nullptr);
+  }
+  return model.tensor_data(proto);
+}
+
 bool WeightStore::Key::operator<(const Key& o) const {
   auto tie = [](const Key& k) {
     return std::make_tuple(k.proto, static_cast<int>(k.spec.type), k.spec.symmetric, k.spec.reduce_range, k.spec.axis,
-                           k.spec.block_size);
+                           k.spec.block_size, std::cref(k.layout));
   };
   return tie(*this) < tie(o);
 }
 
 QuantizedWeightNames WeightStore::quantize(GraphEditor::Constant weight, const std::string& weight_name,
-                                           const WeightQuantSpec& spec, const onnx::NodeProto& node) {
+                                           const WeightQuantSpec& spec, const onnx::NodeProto& node,
+                                           const WeightLayout* layout) {
   replaced_.insert(weight_name);
-  const Key key{weight.proto, spec};
+  const Key key{weight.proto, spec, layout ? layout->name : std::string()};
   if (auto it = done_.find(key); it != done_.end()) return it->second;
 
   GraphEditor& owner = *weight.owner;
-  const Tensor w = owner.model().tensor_data(*weight.proto);
+  const Tensor w = read_weight(owner.model(), *weight.proto);
   const QuantizedWeight q = with_context("weight '" + weight_name + "' of node '" + node.name() + "'",
-                                         [&] { return quantize_weight(w, spec); });
+                                         [&] { return quantize_weight(w, spec, threads_); });
+  const QuantizedWeight stored = layout ? layout->pack(q) : q;
   QuantizedWeightNames names{owner.unique_name(weight_name + "_quantized"), owner.unique_name(weight_name + "_scale"),
-                             owner.unique_name(weight_name + "_zero_point")};
-  owner.add_initializer(names.values, q.values);
-  owner.add_initializer(names.scale, q.scale);
-  owner.add_initializer(names.zero_point, q.zero_point);
+                             stored.zero_point.defined() ? owner.unique_name(weight_name + "_zero_point") : ""};
+  owner.add_initializer(names.values, stored.values);
+  owner.add_initializer(names.scale, stored.scale);
+  if (stored.zero_point.defined()) owner.add_initializer(names.zero_point, stored.zero_point);
 
   QuantizedTensorInfo info;
   info.name = weight_name;
@@ -102,7 +118,7 @@ QuantizedWeightNames WeightStore::quantize(GraphEditor::Constant weight, const s
   for (int64_t i = 0; i < q.zero_point.numel(); ++i) info.zero_point.push_back(read_quantized(q.zero_point, i));
   info.sqnr_db = q.sqnr_db;
   info.bytes_before = w.nbytes();
-  info.bytes_after = q.values.nbytes() + q.scale.nbytes() + q.zero_point.nbytes();
+  info.bytes_after = stored.values.nbytes() + stored.scale.nbytes() + stored.zero_point.nbytes();
   infos_.push_back(std::move(info));
   return done_[key] = names;
 }

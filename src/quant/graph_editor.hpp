@@ -2,6 +2,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -60,30 +61,44 @@ class GraphEditor {
   std::set<std::string> produced_;
 };
 
-// The names of a quantized weight's three initializers.
+// The names of a quantized weight's initializers; `zero_point` is empty when none is stored.
 struct QuantizedWeightNames {
   std::string values, scale, zero_point;
 };
 
-// Quantizes each (weight, spec) pair once and puts the result next to the weight, so a
+// Rewrites a quantized weight into the layout of an op that packs its own (MatMulNBits stores B
+// transposed, by block); a zero point left undefined is not stored. `name` tells layouts apart, so the
+// same weight stored two ways is stored twice.
+struct WeightLayout {
+  std::string name;
+  std::function<QuantizedWeight(const QuantizedWeight&)> pack;
+};
+
+// Quantizes each (weight, spec, layout) once and puts the result next to the weight, so a
 // weight shared by several nodes is stored once.
 class WeightStore {
  public:
+  explicit WeightStore(int threads = 1) : threads_(threads) {}
   QuantizedWeightNames quantize(GraphEditor::Constant weight, const std::string& weight_name,
-                                const WeightQuantSpec& spec, const onnx::NodeProto& node);
+                                const WeightQuantSpec& spec, const onnx::NodeProto& node,
+                                const WeightLayout* layout = nullptr);
   // Float weights some node no longer reads through their original name.
   const std::set<std::string>& replaced() const { return replaced_; }
   std::vector<QuantizedTensorInfo>& infos() { return infos_; }
 
  private:
+  static Tensor read_weight(const Model& model, const onnx::TensorProto& proto);
+
   struct Key {
     const onnx::TensorProto* proto;
     WeightQuantSpec spec;
+    std::string layout;
     bool operator<(const Key& o) const;
   };
   std::map<Key, QuantizedWeightNames> done_;
   std::set<std::string> replaced_;
   std::vector<QuantizedTensorInfo> infos_;
+  int threads_;
 };
 
 // Helpers for building replacement nodes.

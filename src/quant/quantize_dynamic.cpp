@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <set>
 
 #include "onnxq/checker.hpp"
 #include "quant/dynamic/dynamic_rules.hpp"
@@ -19,6 +20,9 @@ bool matches_any(const std::string& name, const std::vector<std::string>& patter
   return false;
 }
 
+// In 4-bit mode only MatMul takes 4-bit weights; Gather quantizes its embedding tables to int8 alongside.
+const std::set<std::string> k4BitOps = {"MatMul", "Gather"};
+
 std::string rule_key(const onnx::NodeProto& n) {
   return n.domain().empty() || n.domain() == "ai.onnx" ? n.op_type() : n.domain() + ":" + n.op_type();
 }
@@ -26,7 +30,7 @@ std::string rule_key(const onnx::NodeProto& n) {
 class DynamicQuantizer {
  public:
   DynamicQuantizer(Model& model, const DynamicQuantOptions& options, QuantizeReport& report)
-      : model_(model), options_(options), report_(report), names_(model.graph()) {}
+      : model_(model), options_(options), report_(report), names_(model.graph()), weights_(options.threads) {}
 
   void run() {
     // New ops must be inserted into a model already at their opset: converting afterwards
@@ -42,6 +46,10 @@ class DynamicQuantizer {
 
  private:
   int64_t minimum_opset() const {
+    // 4-bit: blocked int4 DequantizeLinear, else MatMulNBits (com.microsoft) and Gather tables as
+    // int8 per row (per-axis DequantizeLinear in qdq).
+    if (is_4bit(options_))
+      return options_.int4_format == Int4Format::kQDQ ? 21 : options_.format == QuantFormat::kQDQ ? 13 : 1;
     if (options_.format == QuantFormat::kQOperator) return 11;  // DynamicQuantizeLinear
     return options_.per_channel ? 13 : 10;                      // per-axis DequantizeLinear
   }
@@ -53,7 +61,11 @@ class DynamicQuantizer {
   }
 
   bool selected(const onnx::NodeProto& n) const {
-    if (!options_.op_types.empty() && !matches_any(n.op_type(), options_.op_types)) return false;
+    if (is_4bit(options_) && !k4BitOps.count(rule_key(n))) return false;
+    // "Attention" and "com.microsoft:Attention" both name the contrib op.
+    if (!options_.op_types.empty() && !matches_any(n.op_type(), options_.op_types) &&
+        !matches_any(rule_key(n), options_.op_types))
+      return false;
     if (!options_.nodes_include.empty() && !matches_any(n.name(), options_.nodes_include)) return false;
     return !matches_any(n.name(), options_.nodes_exclude);
   }
@@ -134,12 +146,27 @@ class DynamicQuantizer {
 };
 
 void validate(const DynamicQuantOptions& options) {
-  if (options.weight_type != DataType::kInt8 && options.weight_type != DataType::kUInt8)
-    fail(ExitCode::kUsage, "dynamic quantization weights must be int8 or uint8, not " +
+  const bool four_bit = is_4bit(options);
+  if (!four_bit && options.weight_type != DataType::kInt8 && options.weight_type != DataType::kUInt8)
+    fail(ExitCode::kUsage, "dynamic quantization weights must be int8, uint8, int4 or uint4, not " +
                                std::string(dtype_name(options.weight_type)));
-  for (const auto& op : options.op_types)
-    if (!dynamic_rules().find(op))
+  const int bs = options.block_size;
+  if (bs != 16 && bs != 32 && bs != 64 && bs != 128)
+    fail(ExitCode::kUsage, "--block-size must be 16, 32, 64 or 128, not " + std::to_string(bs));
+  if (options.accuracy_level < -1 || options.accuracy_level > 4)
+    fail(ExitCode::kUsage, "--accuracy-level must be 0 to 4, not " + std::to_string(options.accuracy_level));
+  for (const auto& op : options.op_types) {
+    if (!dynamic_rules().find(op) && !dynamic_rules().find("com.microsoft:" + op))
       fail(ExitCode::kUsage, "--op-types: quantize-dynamic has no rule for '" + op + "'");
+    if (four_bit && !k4BitOps.count(op))
+      fail(ExitCode::kUsage, "--op-types: 4-bit weights apply to MatMul only (and Gather tables, as int8), not '" +
+                                 op + "'");
+  }
+  if (four_bit && options.per_channel)
+    fail(ExitCode::kUsage, "--per-channel does not apply to 4-bit weights: they have one scale per block");
+  if (four_bit && options.reduce_range) fail(ExitCode::kUsage, "--reduce-range applies to 8-bit weights only");
+  if (options.accuracy_level >= 0 && !(four_bit && options.int4_format == Int4Format::kMatMulNBits))
+    fail(ExitCode::kUsage, "--accuracy-level applies to 4-bit weights in the matmulnbits format only");
 }
 
 }  // namespace
@@ -169,9 +196,7 @@ QuantizeReport quantize_dynamic_file(const std::filesystem::path& input, const s
   const CheckResult check = check_model(model);
   if (check.status == CheckResult::Status::kInvalid)
     fail(ExitCode::kInternal, "the quantized model fails the ONNX checker: " + check.message);
-  model.save(output, save);
-  const Model written = Model::load(output);
-  report.file_bytes_after = written.model_file_bytes() + written.external_file_bytes();
+  report.file_bytes_after = model.save(output, save);
   return report;
 }
 

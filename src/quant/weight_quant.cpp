@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/parallel.hpp"
 #include "onnxq/error.hpp"
 
 namespace onnxq {
@@ -52,6 +53,29 @@ int64_t scale_index(const WeightQuantSpec& spec, const Layout& l, int64_t o, int
   return (o * l.groups + d / l.group) * l.inner + i;
 }
 
+constexpr int64_t kChunk = 1 << 16;
+
+// Calls fn(idx, scale slot) for the elements of one chunk, stepping (o, d, i) incrementally.
+template <class Fn>
+void walk_chunk(const WeightQuantSpec& spec, const Layout& l, int64_t chunk, int64_t numel, Fn&& fn) {
+  const int64_t begin = chunk * kChunk, end = std::min(numel, begin + kChunk);
+  if (spec.axis < 0) {
+    for (int64_t idx = begin; idx < end; ++idx) fn(idx, 0);
+    return;
+  }
+  int64_t o = begin / (l.dim * l.inner), d = (begin / l.inner) % l.dim, i = begin % l.inner;
+  for (int64_t idx = begin; idx < end; ++idx) {
+    fn(idx, scale_index(spec, l, o, d, i));
+    if (++i == l.inner) {
+      i = 0;
+      if (++d == l.dim) {
+        d = 0;
+        ++o;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 int32_t read_quantized(const Tensor& t, int64_t i) {
@@ -91,28 +115,33 @@ void write_quantized(Tensor& t, int64_t i, int32_t value) {
   }
 }
 
-QuantizedWeight quantize_weight(const Tensor& weight, const WeightQuantSpec& spec) {
+QuantizedWeight quantize_weight(const Tensor& weight, const WeightQuantSpec& spec, int threads) {
   if (weight.dtype() != DataType::kFloat)
     fail(ExitCode::kUnsupported, "only float32 weights are quantized, not " + std::string(dtype_name(weight.dtype())));
   const QuantRange range = quant_range(spec.type, spec.symmetric, spec.reduce_range);
   const Layout l = layout_of(weight.shape(), spec);
   const Shape sshape = scale_shape(weight.shape(), spec, l);
   const float* w = weight.data<float>();
+  const int64_t numel = weight.numel();
+  const int64_t chunks = (numel + kChunk - 1) / kChunk;
+  const int64_t nscales = shape_numel(sshape);
 
-  // Ranges per scale slot, then the parameters.
-  Tensor rmin(DataType::kFloat, sshape), rmax(DataType::kFloat, sshape);
-  const int64_t nscales = rmin.numel();
-  std::fill_n(rmin.data<float>(), nscales, std::numeric_limits<float>::infinity());
-  std::fill_n(rmax.data<float>(), nscales, -std::numeric_limits<float>::infinity());
-  for (int64_t o = 0; o < l.outer; ++o)
-    for (int64_t d = 0; d < l.dim; ++d)
-      for (int64_t i = 0; i < l.inner; ++i) {
-        const float v = w[(o * l.dim + d) * l.inner + i];
-        if (!std::isfinite(v)) fail(ExitCode::kInput, "weight holds a NaN or infinite value");
-        const int64_t s = scale_index(spec, l, o, d, i);
-        rmin.data<float>()[s] = std::min(rmin.data<float>()[s], v);
-        rmax.data<float>()[s] = std::max(rmax.data<float>()[s], v);
-      }
+  // Ranges per scale slot: per-chunk partials, merged in chunk order (min/max are exact anyway).
+  std::vector<float> lo(static_cast<size_t>(chunks * nscales), std::numeric_limits<float>::infinity());
+  std::vector<float> hi(lo.size(), -std::numeric_limits<float>::infinity());
+  std::vector<char> bad(static_cast<size_t>(chunks), 0);
+  parallel_for(chunks, threads, [&](int64_t c) {
+    float* clo = lo.data() + c * nscales;
+    float* chi = hi.data() + c * nscales;
+    walk_chunk(spec, l, c, numel, [&](int64_t idx, int64_t s) {
+      const float v = w[idx];
+      clo[s] = std::min(clo[s], v);
+      chi[s] = std::max(chi[s], v);
+      bad[static_cast<size_t>(c)] |= !std::isfinite(v);
+    });
+  });
+  for (char b : bad)
+    if (b) fail(ExitCode::kInput, "weight holds a NaN or infinite value");
 
   QuantizedWeight q;
   q.values = Tensor(spec.type, weight.shape());
@@ -120,25 +149,33 @@ QuantizedWeight quantize_weight(const Tensor& weight, const WeightQuantSpec& spe
   q.zero_point = Tensor(spec.type, sshape);
   std::vector<QuantParams> params(static_cast<size_t>(nscales));
   for (int64_t s = 0; s < nscales; ++s) {
-    const float lo = rmin.data<float>()[s], hi = rmax.data<float>()[s];
-    params[static_cast<size_t>(s)] = lo > hi ? QuantParams{} : compute_quant_params(lo, hi, range, spec.symmetric);
+    float rmin = std::numeric_limits<float>::infinity(), rmax = -rmin;
+    for (int64_t c = 0; c < chunks; ++c) {
+      rmin = std::min(rmin, lo[static_cast<size_t>(c * nscales + s)]);
+      rmax = std::max(rmax, hi[static_cast<size_t>(c * nscales + s)]);
+    }
+    params[static_cast<size_t>(s)] = rmin > rmax ? QuantParams{} : compute_quant_params(rmin, rmax, range, spec.symmetric);
     q.scale.data<float>()[s] = params[static_cast<size_t>(s)].scale;
     write_quantized(q.zero_point, s, params[static_cast<size_t>(s)].zero_point);
   }
+
   // Quantize and measure the error in one pass, so no dequantized copy is ever materialised.
-  double signal = 0, noise = 0;
+  // 4-bit chunks start on even indices (kChunk is even), so no byte is shared by two chunks.
+  std::vector<double> signal(static_cast<size_t>(chunks)), noise(static_cast<size_t>(chunks));
   auto run = [&](auto store) {
-    for (int64_t o = 0; o < l.outer; ++o)
-      for (int64_t d = 0; d < l.dim; ++d)
-        for (int64_t i = 0; i < l.inner; ++i) {
-          const int64_t idx = (o * l.dim + d) * l.inner + i;
-          const QuantParams& p = params[static_cast<size_t>(scale_index(spec, l, o, d, i))];
-          const int32_t v = quantize_value(w[idx], p, range);
-          store(idx, v);
-          const double err = static_cast<double>(w[idx]) - dequantize_value(v, p);
-          signal += static_cast<double>(w[idx]) * w[idx];
-          noise += err * err;
-        }
+    parallel_for(chunks, threads, [&](int64_t c) {
+      double sig = 0, err2 = 0;
+      walk_chunk(spec, l, c, numel, [&](int64_t idx, int64_t s) {
+        const QuantParams& p = params[static_cast<size_t>(s)];
+        const int32_t v = quantize_value(w[idx], p, range);
+        store(idx, v);
+        const double err = static_cast<double>(w[idx]) - dequantize_value(v, p);
+        sig += static_cast<double>(w[idx]) * w[idx];
+        err2 += err * err;
+      });
+      signal[static_cast<size_t>(c)] = sig;
+      noise[static_cast<size_t>(c)] = err2;
+    });
   };
   if (spec.type == DataType::kInt8) {
     auto* out = q.values.data<int8_t>();
@@ -149,9 +186,14 @@ QuantizedWeight quantize_weight(const Tensor& weight, const WeightQuantSpec& spe
   } else {
     run([&q](int64_t i, int32_t v) { write_quantized(q.values, i, v); });
   }
-  q.sqnr_db = noise == 0 ? std::numeric_limits<double>::infinity()
-              : signal == 0 ? -std::numeric_limits<double>::infinity()
-                            : 10.0 * std::log10(signal / noise);
+  double total_signal = 0, total_noise = 0;
+  for (int64_t c = 0; c < chunks; ++c) {
+    total_signal += signal[static_cast<size_t>(c)];
+    total_noise += noise[static_cast<size_t>(c)];
+  }
+  q.sqnr_db = total_noise == 0    ? std::numeric_limits<double>::infinity()
+              : total_signal == 0 ? -std::numeric_limits<double>::infinity()
+                                  : 10.0 * std::log10(total_signal / total_noise);
   return q;
 }
 

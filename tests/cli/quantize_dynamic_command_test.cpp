@@ -81,6 +81,13 @@ TEST_F(QuantizeDynamicCommand, AnUnwritableOutputIsAnOutputErrorAndLeavesNoFile)
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"m.onnx"});
 }
 
+TEST_F(QuantizeDynamicCommand, GivesByteIdenticalOutputForAnyThreadCount) {
+  const auto one = (dir / "one.onnx").string(), two = (dir / "two.onnx").string();
+  ASSERT_EQ(run_cli({"quantize-dynamic", model(), "-o", one, "--per-channel", "--threads", "1"}).exit_code, 0);
+  ASSERT_EQ(run_cli({"--threads", "2", "quantize-dynamic", model(), "-o", two, "--per-channel"}).exit_code, 0);
+  EXPECT_EQ(test::read_file_bytes(one), test::read_file_bytes(two));
+}
+
 TEST_F(QuantizeDynamicCommand, RejectsAnUnknownWeightTypeAsUsage) {
   EXPECT_EQ(run_cli({"quantize-dynamic", model(), "-o", out(), "--weight-type", "int3"}).exit_code, 2);
   EXPECT_EQ(run_cli({"quantize-dynamic", model()}).exit_code, 2);

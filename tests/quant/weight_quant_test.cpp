@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 namespace onnxq {
 namespace {
 
@@ -67,6 +70,29 @@ TEST(WeightQuant, RejectsNonFiniteWeights) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::kInput);
+  }
+}
+
+}  // namespace
+}  // namespace onnxq
+
+namespace onnxq {
+namespace {
+
+TEST(WeightQuant, GivesTheSameBytesForAnyThreadCount) {
+  Tensor w(DataType::kFloat, {301, 999});  // several chunks, none aligned to a row
+  for (int64_t i = 0; i < w.numel(); ++i) w.data<float>()[i] = std::sin(static_cast<float>(i) * 0.37f) * (1 + i % 7);
+  for (const WeightQuantSpec& spec :
+       {WeightQuantSpec{.type = DataType::kInt8}, WeightQuantSpec{.type = DataType::kUInt8, .symmetric = false, .axis = 1},
+        WeightQuantSpec{.type = DataType::kInt4, .axis = 0, .block_size = 32}}) {
+    const auto one = quantize_weight(w, spec, 1);
+    for (int threads : {2, 3, 8}) {
+      const auto many = quantize_weight(w, spec, threads);
+      EXPECT_TRUE(many.values.equals(one.values)) << threads;
+      EXPECT_TRUE(many.scale.equals(one.scale)) << threads;
+      EXPECT_TRUE(many.zero_point.equals(one.zero_point)) << threads;
+      EXPECT_EQ(many.sqnr_db, one.sqnr_db) << threads;
+    }
   }
 }
 

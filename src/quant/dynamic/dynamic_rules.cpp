@@ -6,6 +6,11 @@ const DynamicRuleRegistry& dynamic_rules() {
   static const DynamicRuleRegistry registry = [] {
     DynamicRuleRegistry r;
     register_matmul_dynamic(r);
+    register_gather_dynamic(r);
+    register_lstm_dynamic(r);
+    register_attention_dynamic(r);
+    register_conv_dynamic(r);
+    register_gemm_dynamic(r);
     return r;
   }();
   return registry;
@@ -20,11 +25,15 @@ std::optional<GraphEditor::Constant> DynamicContext::float_weight(const onnx::No
 
 WeightQuantSpec weight_spec(const DynamicQuantOptions& options, int channel_axis) {
   WeightQuantSpec spec;
-  spec.type = options.weight_type;
+  // 4-bit weights are MatMul's alone (matmul_4bit.cpp, which builds its own blocked spec); the
+  // other weights in that mode, Gather's embedding tables, become int8 with one scale per row (the
+  // channel axis), so the tables are not the coarsest part of a block-wise quantized model.
+  const bool four_bit = is_4bit(options);
+  spec.type = four_bit ? DataType::kInt8 : options.weight_type;
   // Signed weights are symmetric, as in ONNX Runtime's tool; unsigned ones asymmetric.
-  spec.symmetric = dtype_is_signed(options.weight_type);
+  spec.symmetric = dtype_is_signed(spec.type);
   spec.reduce_range = options.reduce_range;
-  spec.axis = options.per_channel ? channel_axis : -1;
+  spec.axis = options.per_channel || four_bit ? channel_axis : -1;
   return spec;
 }
 

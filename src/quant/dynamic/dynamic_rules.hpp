@@ -58,6 +58,11 @@ class DynamicRuleRegistry {
 
 // Each family file registers its rules; register_dynamic_rules calls them all.
 void register_matmul_dynamic(DynamicRuleRegistry& registry);
+void register_gather_dynamic(DynamicRuleRegistry& registry);
+void register_lstm_dynamic(DynamicRuleRegistry& registry);
+void register_attention_dynamic(DynamicRuleRegistry& registry);
+void register_conv_dynamic(DynamicRuleRegistry& registry);
+void register_gemm_dynamic(DynamicRuleRegistry& registry);
 const DynamicRuleRegistry& dynamic_rules();
 
 // The weight spec the options ask for, with per-channel along `channel_axis`.

@@ -2,8 +2,9 @@
 //   qoperator: DynamicQuantizeLinear(A) -> MatMulInteger -> Cast -> Mul(A_scale * B_scale),
 //              the chain ONNX Runtime's tool emits (and fuses into DynamicQuantizeMatMul);
 //   qdq:       B_quantized -> DequantizeLinear -> MatMul (weight-only).
-// Per channel means one scale per output column (axis 1).
+// Per channel means one scale per output column (axis 1). 4-bit weights: see matmul_4bit.cpp.
 #include "quant/dynamic/dynamic_rules.hpp"
+#include "quant/dynamic/matmul_4bit.hpp"
 #include "onnxq/tensor_proto.hpp"
 
 namespace onnxq {
@@ -14,6 +15,7 @@ RuleResult quantize_matmul(DynamicContext& ctx, const onnx::NodeProto& node) {
   const auto weight = ctx.float_weight(node, 1);
   if (!weight) return RuleResult::skip("input B is not a float32 constant");
   if (weight->proto->dims_size() != 2) return RuleResult::skip("weight B is not 2-D");
+  if (is_4bit(ctx.options)) return quantize_matmul_4bit(ctx, node, *weight);
 
   const std::string& a = node.input(0);
   const std::string& b = node.input(1);

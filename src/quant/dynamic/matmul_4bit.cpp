@@ -1,0 +1,100 @@
+// MatMul with a constant 2-D weight B[K, N] and 4-bit weights, one scale (and zero point) per block of
+// `block_size` rows of each column, as ONNX Runtime's MatMulNBitsQuantizer does:
+//   matmulnbits: com.microsoft MatMulNBits(A, B_packed, scales[, zero_points]) with K, N, bits, block_size
+//                (and accuracy_level); ONNX Runtime's CPU kernel wants block_size a power of two >= 16 and
+//                B padded with whole blocks along K.
+//   qdq:         B_quantized int4/uint4 [K, N] -> DequantizeLinear(axis 0, block_size) -> MatMul (opset 21).
+#include "quant/dynamic/matmul_4bit.hpp"
+
+#include "onnxq/tensor_proto.hpp"
+
+namespace onnxq {
+
+QuantizedWeight pack_matmul_nbits(const QuantizedWeight& q, int64_t block_size) {
+  const int64_t k = q.values.shape().at(0), n = q.values.shape().at(1);
+  const int64_t blocks = (k + block_size - 1) / block_size;
+  const int64_t blob = block_size / 2;
+  const int64_t zp_bytes = (blocks + 1) / 2;
+  // MatMulNBits reads unsigned nibbles; without zero points it assumes 8, the zero of symmetric int4.
+  const bool is_signed = q.values.dtype() == DataType::kInt4;
+  const int32_t shift = is_signed ? 8 : 0;
+
+  QuantizedWeight out;
+  out.values = Tensor(DataType::kUInt8, {n, blocks, blob});
+  out.scale = Tensor(DataType::kFloat, {n * blocks});
+  if (!is_signed) out.zero_point = Tensor(DataType::kUInt8, {n * zp_bytes});
+  out.sqnr_db = q.sqnr_db;
+  uint8_t* packed = out.values.data<uint8_t>();
+  float* scales = out.scale.data<float>();
+  const float* in_scales = q.scale.data<float>();
+  for (int64_t col = 0; col < n; ++col)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t s = b * n + col;  // q's scales are [blocks, N]
+      scales[col * blocks + b] = in_scales[s];
+      const int32_t zp = read_quantized(q.zero_point, s) + shift;
+      if (!is_signed) {
+        uint8_t& byte = out.zero_point.data<uint8_t>()[col * zp_bytes + b / 2];
+        byte = static_cast<uint8_t>(byte | (zp & 0xf) << (4 * (b % 2)));
+      }
+      uint8_t* block = packed + (col * blocks + b) * blob;
+      for (int64_t j = 0; j < block_size; ++j) {
+        const int64_t row = b * block_size + j;
+        // Padding rows hold the zero point: they dequantize to exactly 0.
+        const int32_t v = row < k ? read_quantized(q.values, row * n + col) + shift : zp;
+        block[j / 2] = static_cast<uint8_t>(block[j / 2] | (v & 0xf) << (4 * (j % 2)));
+      }
+    }
+  return out;
+}
+
+RuleResult quantize_matmul_4bit(DynamicContext& ctx, const onnx::NodeProto& node, GraphEditor::Constant weight) {
+  const auto& opts = ctx.options;
+  const Shape shape = proto_shape(*weight.proto);
+  const int64_t k = shape[0], n = shape[1];
+  if (k == 0 || n == 0) return RuleResult::skip("weight B is empty");
+
+  WeightQuantSpec spec;
+  spec.type = opts.weight_type;
+  spec.symmetric = opts.weight_type == DataType::kInt4;  // int4 symmetric, uint4 asymmetric, as ORT's tool
+  spec.axis = 0;
+  spec.block_size = opts.block_size;
+
+  const std::string& b = node.input(1);
+  const std::string& y = node.output(0);
+  const std::string base = node.name().empty() ? y : node.name();
+  auto& g = ctx.graph;
+  RuleResult out;
+
+  if (opts.int4_format == Int4Format::kQDQ) {
+    const QuantizedWeightNames q = ctx.weights.quantize(weight, b, spec, node);
+    const std::string b_dq = g.unique_name(b + "_DequantizeLinear_Output");
+    auto dq = make_node("DequantizeLinear", {q.values, q.scale, q.zero_point}, {b_dq},
+                        g.unique_name(base + "_B_DequantizeLinear"));
+    set_attr(dq, "axis", int64_t{0});
+    set_attr(dq, "block_size", int64_t{opts.block_size});
+    ctx.require_opset("", 21);  // blocked DequantizeLinear and 4-bit types
+    onnx::NodeProto mm = node;
+    mm.set_input(1, b_dq);
+    out.nodes = {dq, mm};
+    return out;
+  }
+
+  const int64_t block_size = opts.block_size;
+  const WeightLayout layout{"MatMulNBits", [block_size](const QuantizedWeight& q) {
+                              return pack_matmul_nbits(q, block_size);
+                            }};
+  const QuantizedWeightNames q = ctx.weights.quantize(weight, b, spec, node, &layout);
+  std::vector<std::string> inputs = {node.input(0), q.values, q.scale};
+  if (!q.zero_point.empty()) inputs.push_back(q.zero_point);
+  auto mm = make_node("MatMulNBits", inputs, {y}, g.unique_name(base + "_MatMulNBits"), "com.microsoft");
+  set_attr(mm, "K", k);
+  set_attr(mm, "N", n);
+  set_attr(mm, "bits", int64_t{4});
+  set_attr(mm, "block_size", block_size);
+  if (opts.accuracy_level >= 0) set_attr(mm, "accuracy_level", int64_t{opts.accuracy_level});
+  ctx.require_opset("com.microsoft", 1);
+  out.nodes = {mm};
+  return out;
+}
+
+}  // namespace onnxq

@@ -1,0 +1,228 @@
+// Measures `onnxq quantize-dynamic` against the floor of any tool that reads and writes the
+// model once, `cp`, and reports the quantizer's peak memory:
+//
+//   bench_quantize_dynamic [--onnxq PATH] [--model FILE | --preset NAME] [--repeat N]
+//
+// Without --model it writes the preset (default bert-base) into a temp dir, removed at the
+// end. Prints one Markdown table row per setting. Not a test: nothing here is asserted.
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/transformer_model.hpp"
+#include "onnxq/error.hpp"
+#include "onnxq/model.hpp"
+#include "support/temp_dir.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ChildResult {
+  int exit_code = -1;  // 128 + signal when killed
+  double seconds = 0;
+  uint64_t max_rss_bytes = 0;
+};
+
+// Runs argv[0] from PATH without a shell, stdout and stderr going to the given files (or
+// /dev/null), and waits with wait4() for the child's own resource usage.
+ChildResult run(const std::vector<std::string>& args, const fs::path& out = "/dev/null",
+                const fs::path& err = "/dev/null") {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+  ChildResult r;
+  const auto start = std::chrono::steady_clock::now();
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot run " + args[0] + ": " + std::strerror(rc));
+  int status = 0;
+  rusage usage{};
+  while (wait4(pid, &status, 0, &usage) < 0)
+    if (errno != EINTR) throw std::runtime_error(std::string("wait4: ") + std::strerror(errno));
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.max_rss_bytes = static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+  return r;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+uint64_t dir_bytes(const fs::path& dir) {
+  uint64_t total = 0;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file()) total += e.file_size();
+  return total;
+}
+
+std::string first_line(const fs::path& file) {
+  std::string text = onnxq::test::read_file_bytes(file);
+  return text.substr(0, text.find('\n'));
+}
+
+int usage() {
+  std::cerr << "usage: bench_quantize_dynamic [--onnxq PATH] [--model FILE | --preset NAME] [--repeat N]\n";
+  return 2;
+}
+
+struct Setting {
+  std::string name;
+  std::vector<std::string> flags;
+};
+
+int bench(int argc, char** argv) {
+  std::string onnxq = ONNXQ_CLI, model_arg, preset = "bert-base";
+  int repeat = 3;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (i + 1 >= argc) return usage();
+    if (arg == "--onnxq")
+      onnxq = argv[++i];
+    else if (arg == "--model")
+      model_arg = argv[++i];
+    else if (arg == "--preset")
+      preset = argv[++i];
+    else if (arg == "--repeat")
+      repeat = std::max(1, std::atoi(argv[++i]));
+    else
+      return usage();
+  }
+
+  onnxq::test::TempDir tmp;
+  fs::path model_path = model_arg;
+  if (model_arg.empty()) {
+    const auto config = onnxq::bench::transformer_preset(preset);
+    if (!config) return usage();
+    model_path = tmp / "model.onnx";
+    const auto start = std::chrono::steady_clock::now();
+    onnxq::bench::build_transformer(*config).save(model_path);
+    std::cerr << "wrote " << preset << " (" << onnxq::bench::transformer_parameters(*config)
+              << " parameters) in "
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s\n";
+  }
+
+  // Size with external data, and the files cp must copy to move the model.
+  uint64_t model_bytes = 0;
+  std::vector<std::string> model_files{model_path.string()};
+  {
+    const onnxq::Model model = onnxq::Model::load(model_path);
+    model_bytes = model.model_file_bytes() + model.external_file_bytes();
+    for (const auto& f : model.external_files()) model_files.push_back(f.string());
+  }
+
+  std::vector<Setting> settings = {{"int8 per-tensor", {}}, {"int8 per-channel", {"--per-channel"}}};
+  const fs::path help = tmp / "help.txt";
+  run({onnxq, "quantize-dynamic", "--help"}, help);
+  const bool int4 = onnxq::test::read_file_bytes(help).find("--block-size") != std::string::npos;
+  if (int4) settings.push_back({"int4 block 32", {"--weight-type", "int4", "--block-size", "32"}});
+
+  // cp to a fresh directory; the first copy is untimed so the model is in the page cache
+  // for cp and onnxq alike.
+  const fs::path copy_dir = tmp / "copy";
+  std::vector<std::string> cp_args{"cp"};
+  cp_args.insert(cp_args.end(), model_files.begin(), model_files.end());
+  cp_args.push_back(model_files.size() == 1 ? (copy_dir / "copy.onnx").string() : copy_dir.string() + "/");
+  std::vector<double> cp_times;
+  for (int i = 0; i <= repeat; ++i) {
+    fs::remove_all(copy_dir);
+    fs::create_directory(copy_dir);
+    const ChildResult r = run(cp_args);
+    if (r.exit_code != 0) throw std::runtime_error("cp failed with exit code " + std::to_string(r.exit_code));
+    if (i > 0) cp_times.push_back(r.seconds);
+  }
+  fs::remove_all(copy_dir);
+  const double cp_s = median(cp_times);
+
+  const double mb = 1e6;
+  std::printf("model: %s, %.1f MB; onnxq: %s; %u cores; median of %d runs\n\n",
+              model_arg.empty() ? ("preset " + preset).c_str() : model_arg.c_str(), model_bytes / mb,
+              onnxq.c_str(), std::thread::hardware_concurrency(), repeat);
+  std::printf(
+      "| setting | median s | cp s | ratio to cp | peak RSS MB | RSS / model size | output size ratio |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
+  std::fflush(stdout);
+  std::vector<std::string> notes;
+  if (!int4) notes.push_back("int4 block 32: skipped, `onnxq quantize-dynamic --help` has no --block-size");
+
+  for (const Setting& s : settings) {
+    const fs::path out_dir = tmp / "out", err = tmp / "stderr.txt";
+    std::vector<std::string> args{
+        onnxq, "quantize-dynamic", model_path.string(), "-o", (out_dir / "out.onnx").string(), "-q"};
+    args.insert(args.end(), s.flags.begin(), s.flags.end());
+    std::vector<double> times;
+    uint64_t rss = 0, out_bytes = 0;
+    int failed = 0;
+    for (int i = 0; i < repeat && !failed; ++i) {
+      fs::remove_all(out_dir);  // every run writes a new file, as a pipeline would
+      fs::create_directory(out_dir);
+      const ChildResult r = run(args, "/dev/null", err);
+      if (r.exit_code != 0) {
+        failed = r.exit_code;
+        notes.push_back(s.name + ": onnxq exited with " + std::to_string(r.exit_code) + ": " +
+                        first_line(err));
+        break;
+      }
+      times.push_back(r.seconds);
+      rss = std::max(rss, r.max_rss_bytes);
+      out_bytes = dir_bytes(out_dir);
+      std::cerr << s.name << " run " << i + 1 << "/" << repeat << ": " << r.seconds << " s, "
+                << r.max_rss_bytes / mb << " MB\n";
+    }
+    fs::remove_all(out_dir);
+    if (failed) {
+      std::printf("| %s | failed (exit %d) | %.2f | | | | |\n", s.name.c_str(), failed, cp_s);
+    } else {
+      const double t = median(times);
+      std::printf("| %s | %.2f | %.2f | %.1f | %.0f | %.2f | %.3f |\n", s.name.c_str(), t, cp_s, t / cp_s,
+                  rss / mb, static_cast<double>(rss) / model_bytes,
+                  static_cast<double>(out_bytes) / model_bytes);
+    }
+    std::fflush(stdout);
+  }
+  if (!notes.empty()) std::printf("\n");
+  for (const auto& n : notes) std::printf("- %s\n", n.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return bench(argc, argv);
+  } catch (const onnxq::Error& e) {
+    std::cerr << "bench_quantize_dynamic: " << e.what() << "\n";
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::cerr << "bench_quantize_dynamic: " << e.what() << "\n";
+    return 1;
+  }
+}
