@@ -106,6 +106,7 @@ QuantizedWeightNames WeightStore::quantize(GraphEditor::Constant weight, const s
   owner.add_initializer(names.values, stored.values);
   owner.add_initializer(names.scale, stored.scale);
   if (stored.zero_point.defined()) owner.add_initializer(names.zero_point, stored.zero_point);
+  added_.insert({names.values, names.scale, names.zero_point});
 
   QuantizedTensorInfo info;
   info.name = weight_name;

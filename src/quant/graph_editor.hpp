@@ -84,6 +84,8 @@ class WeightStore {
                                 const WeightLayout* layout = nullptr);
   // Float weights some node no longer reads through their original name.
   const std::set<std::string>& replaced() const { return replaced_; }
+  // Initializers it added; a rule may leave one unread (a zero point its op does without).
+  const std::set<std::string>& added() const { return added_; }
   std::vector<QuantizedTensorInfo>& infos() { return infos_; }
 
  private:
@@ -97,6 +99,7 @@ class WeightStore {
   };
   std::map<Key, QuantizedWeightNames> done_;
   std::set<std::string> replaced_;
+  std::set<std::string> added_;
   std::vector<QuantizedTensorInfo> infos_;
   int threads_;
 };

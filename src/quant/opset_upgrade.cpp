@@ -159,6 +159,43 @@ void apply_changes(onnx::GraphProto& graph, int64_t from, int64_t to, NameSet& n
   }
 }
 
+// Before opset 13, Softmax, LogSoftmax and Hardmax flatten their input to 2-D at `axis`. libonnx's
+// adapter needs the input's shape to rebuild that, which models with dynamic shapes lack, so
+// each such node is spelt out first: Flatten(axis) -> op(axis = -1) -> Reshape(Shape(x)). At
+// axis -1 the old and new semantics agree, and the adapter leaves the node alone.
+void spell_out_flattening_softmax(onnx::GraphProto& graph, NameSet& names) {
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+  for (auto& node : *graph.mutable_node()) {
+    for (auto& attr : *node.mutable_attribute()) {
+      if (attr.has_g()) spell_out_flattening_softmax(*attr.mutable_g(), names);
+      for (auto& sub : *attr.mutable_graphs()) spell_out_flattening_softmax(sub, names);
+    }
+    const bool family = is_default_domain(node.domain()) &&
+                        (node.op_type() == "Softmax" || node.op_type() == "LogSoftmax" || node.op_type() == "Hardmax");
+    const int64_t axis = attr_or(node, "axis", 1);
+    if (!family || axis == -1 || node.input_size() != 1 || node.output_size() != 1) {
+      *nodes.Add() = std::move(node);
+      continue;
+    }
+    const std::string base = node.name().empty() ? node.output(0) : node.name();
+    const std::string x = node.input(0), y = node.output(0);
+    const std::string flat = names.unique(base + "_flat"), soft = names.unique(base + "_2d"),
+                      shape = names.unique(base + "_shape");
+    auto flatten = make_node("Flatten", {x}, {flat}, names.unique(base + "_Flatten"));
+    set_attr(flatten, "axis", axis);
+    onnx::NodeProto op = node;
+    op.clear_attribute();
+    set_attr(op, "axis", int64_t{-1});
+    op.set_input(0, flat);
+    op.set_output(0, soft);
+    *nodes.Add() = std::move(flatten);
+    *nodes.Add() = std::move(op);
+    *nodes.Add() = make_node("Shape", {x}, {shape}, names.unique(base + "_Shape"));
+    *nodes.Add() = make_node("Reshape", {soft, shape}, {y}, names.unique(base + "_Reshape"));
+  }
+  graph.mutable_node()->Swap(&nodes);
+}
+
 std::string needs(int64_t version) { return "the output needs opset " + std::to_string(version); }
 
 // from < to <= 17: a re-label when no op changed, else libonnx's version converter.
@@ -166,7 +203,11 @@ void raise_with_libonnx(Model& model, int64_t from, int64_t to) {
   const std::string changed = first_changed_op(model.graph(), from, to);
   if (changed.empty()) return;
   try {
-    // Some adapters (Softmax 12 -> 13) need the shapes of their inputs.
+    if (from < 13 && to >= 13) {
+      NameSet names(model.graph());
+      spell_out_flattening_softmax(model.graph(), names);
+    }
+    // Other adapters may use inferred shapes too.
     infer_shapes(model);
     model.proto() = onnx::version_conversion::ConvertVersion(model.proto(), static_cast<int>(to));
   } catch (const std::exception& e) {

@@ -103,7 +103,7 @@ class DynamicQuantizer {
     graph.mutable_node()->Swap(&rewritten);
   }
 
-  // Float weights (initializers or Constant nodes) nothing reads any more.
+  // Float weights (initializers or Constant nodes) and quantized ones nothing reads any more.
   void remove_replaced_weights() {
     std::set<std::string> used;
     std::function<void(const onnx::GraphProto&)> collect = [&](const onnx::GraphProto& g) {
@@ -118,7 +118,8 @@ class DynamicQuantizer {
     };
     collect(model_.graph());
     const auto& replaced = weights_.replaced();
-    auto dead = [&](const std::string& name) { return replaced.count(name) && !used.count(name); };
+    const auto& added = weights_.added();
+    auto dead = [&](const std::string& name) { return (replaced.count(name) || added.count(name)) && !used.count(name); };
     std::function<void(onnx::GraphProto&)> prune = [&](onnx::GraphProto& g) {
       auto* inits = g.mutable_initializer();
       for (int i = inits->size() - 1; i >= 0; --i)

@@ -7,10 +7,16 @@
 #include "onnxq/quantize_dynamic.hpp"
 #include "support/graph_builder.hpp"
 #include "support/ort_oracle.hpp"
+#include "support/quant_checks.hpp"
 #include "support/temp_dir.hpp"
 
 namespace onnxq {
 namespace {
+
+using test::combo_name;
+using test::count;
+using test::op_counts;
+using test::output_sqnr;
 
 using test::GraphBuilder;
 
@@ -44,18 +50,6 @@ test::OrtResult run(Model& m) {
 double sqnr(const test::OrtResult& f, const test::OrtResult& q) {
   const Tensor& a = f.outputs.at("y");
   return sqnr_db(a.data<float>(), q.outputs.at("y").data<float>(), a.numel());
-}
-
-std::map<std::string, int> op_counts(const Model& m) {
-  std::map<std::string, int> counts;
-  for_each_node(m.graph(), [&](const onnx::NodeProto& n, int) { counts[n.op_type()]++; });
-  return counts;
-}
-
-std::string combo_name(QuantFormat format, DataType type, bool per_channel, bool reduce_range) {
-  return std::string(format == QuantFormat::kQDQ ? "qdq" : "qoperator") + "/" +
-         std::string(dtype_name(type)) + (per_channel ? "/per-channel" : "") +
-         (reduce_range ? "/reduce-range" : "");
 }
 
 TEST(AttentionDynamic, EveryFlagCombinationRunsInOnnxRuntimeCloseToTheFloatModel) {

@@ -11,10 +11,16 @@
 #include "onnxq/tensor_proto.hpp"
 #include "support/graph_builder.hpp"
 #include "support/ort_oracle.hpp"
+#include "support/quant_checks.hpp"
 #include "support/temp_dir.hpp"
 
 namespace onnxq {
 namespace {
+
+using test::combo_name;
+using test::count;
+using test::op_counts;
+using test::output_sqnr;
 
 using test::GraphBuilder;
 
@@ -40,40 +46,6 @@ Model three_convs(int64_t opset = 13) {
   auto& c3 = g.node("Conv", {"h2", "w3", "b3"}, {"y"}, "conv3");
   test::attr_int(c3, "group", 2);
   return g.model();
-}
-
-std::map<std::string, int> op_counts(const Model& m) {
-  std::map<std::string, int> counts;
-  for_each_node(m.graph(), [&](const onnx::NodeProto& n, int) { counts[n.op_type()]++; });
-  return counts;
-}
-
-int count(const std::map<std::string, int>& ops, const std::string& op) {
-  auto it = ops.find(op);
-  return it == ops.end() ? 0 : it->second;
-}
-
-// The lowest SQNR over the outputs of the quantized model against the float one, both run in
-// ONNX Runtime on the same inputs.
-double output_sqnr(Model& float_model, Model& quant_model, const std::map<std::string, Tensor>& inputs) {
-  test::TempDir dir;
-  float_model.save(dir / "f.onnx");
-  quant_model.save(dir / "q.onnx");
-  const auto f = test::run_in_onnxruntime(dir / "f.onnx", inputs);
-  const auto q = test::run_in_onnxruntime(dir / "q.onnx", inputs);
-  double worst = std::numeric_limits<double>::infinity();
-  for (const auto& [name, a] : f.outputs) {
-    const Tensor& b = q.outputs.at(name);
-    EXPECT_EQ(a.shape(), b.shape()) << name;
-    worst = std::min(worst, sqnr_db(a.data<float>(), b.data<float>(), a.numel()));
-  }
-  return worst;
-}
-
-std::string combo_name(QuantFormat format, DataType type, bool per_channel, bool reduce_range) {
-  return std::string(format == QuantFormat::kQDQ ? "qdq" : "qoperator") + "/" +
-         std::string(dtype_name(type)) + (per_channel ? "/per-channel" : "") +
-         (reduce_range ? "/reduce-range" : "");
 }
 
 TEST(ConvDynamic, EveryFlagCombinationRunsInOnnxRuntimeCloseToTheFloatModel) {

@@ -10,10 +10,16 @@
 #include "onnxq/tensor_proto.hpp"
 #include "support/graph_builder.hpp"
 #include "support/ort_oracle.hpp"
+#include "support/quant_checks.hpp"
 #include "support/temp_dir.hpp"
 
 namespace onnxq {
 namespace {
+
+using test::combo_name;
+using test::count;
+using test::op_counts;
+using test::output_sqnr;
 
 using test::GraphBuilder;
 
@@ -52,38 +58,6 @@ std::map<std::string, Tensor> four_gemm_inputs() {
   return {{"x", test::random_tensor({4, 16}, 7)},
           {"xa", test::random_tensor({8, 4}, 8)},
           {"c_in", test::random_tensor({4, 12}, 9)}};
-}
-
-std::map<std::string, int> op_counts(const Model& m) {
-  std::map<std::string, int> counts;
-  for_each_node(m.graph(), [&](const onnx::NodeProto& n, int) { counts[n.op_type()]++; });
-  return counts;
-}
-
-int count(const std::map<std::string, int>& ops, const std::string& op) {
-  auto it = ops.find(op);
-  return it == ops.end() ? 0 : it->second;
-}
-
-double output_sqnr(Model& float_model, Model& quant_model, const std::map<std::string, Tensor>& inputs) {
-  test::TempDir dir;
-  float_model.save(dir / "f.onnx");
-  quant_model.save(dir / "q.onnx");
-  const auto f = test::run_in_onnxruntime(dir / "f.onnx", inputs);
-  const auto q = test::run_in_onnxruntime(dir / "q.onnx", inputs);
-  double worst = std::numeric_limits<double>::infinity();
-  for (const auto& [name, a] : f.outputs) {
-    const Tensor& b = q.outputs.at(name);
-    EXPECT_EQ(a.shape(), b.shape()) << name;
-    worst = std::min(worst, sqnr_db(a.data<float>(), b.data<float>(), a.numel()));
-  }
-  return worst;
-}
-
-std::string combo_name(QuantFormat format, DataType type, bool per_channel, bool reduce_range) {
-  return std::string(format == QuantFormat::kQDQ ? "qdq" : "qoperator") + "/" +
-         std::string(dtype_name(type)) + (per_channel ? "/per-channel" : "") +
-         (reduce_range ? "/reduce-range" : "");
 }
 
 Shape dims(const onnx::TensorProto* t) { return proto_shape(*t); }

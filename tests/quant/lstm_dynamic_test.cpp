@@ -16,10 +16,16 @@
 #include "onnxq/weight_quant.hpp"
 #include "support/graph_builder.hpp"
 #include "support/ort_oracle.hpp"
+#include "support/quant_checks.hpp"
 #include "support/temp_dir.hpp"
 
 namespace onnxq {
 namespace {
+
+using test::combo_name;
+using test::count;
+using test::op_counts;
+using test::output_sqnr;
 
 using test::GraphBuilder;
 
@@ -83,29 +89,6 @@ test::OrtResult run(Model& m, const std::map<std::string, Tensor>& inputs) {
   return test::run_in_onnxruntime(dir / "m.onnx", inputs);
 }
 
-// The worst SQNR over all outputs.
-double sqnr(const test::OrtResult& f, const test::OrtResult& q) {
-  double worst = std::numeric_limits<double>::infinity();
-  for (const auto& [name, a] : f.outputs) {
-    const Tensor& b = q.outputs.at(name);
-    EXPECT_EQ(a.shape(), b.shape()) << name;
-    worst = std::min(worst, sqnr_db(a.data<float>(), b.data<float>(), a.numel()));
-  }
-  return worst;
-}
-
-std::map<std::string, int> op_counts(const Model& m) {
-  std::map<std::string, int> counts;
-  for_each_node(m.graph(), [&](const onnx::NodeProto& n, int) { counts[n.op_type()]++; });
-  return counts;
-}
-
-std::string combo_name(QuantFormat format, DataType type, bool per_channel, bool reduce_range) {
-  return std::string(format == QuantFormat::kQDQ ? "qdq" : "qoperator") + "/" +
-         std::string(dtype_name(type)) + (per_channel ? "/per-channel" : "") +
-         (reduce_range ? "/reduce-range" : "");
-}
-
 Tensor initializer(const Model& m, const std::string& name) {
   const auto* p = m.find_initializer(name);
   if (!p) throw std::runtime_error("no initializer " + name);
@@ -158,7 +141,7 @@ TEST(LstmDynamic, EveryFlagCombinationRunsInOnnxRuntimeCloseToTheFloatModel) {
               EXPECT_EQ(w_scale.shape(), per_channel ? Shape{rows} : Shape{});
             }
             EXPECT_NE(check_model(q).status, CheckResult::Status::kInvalid) << check_model(q).message;
-            const double db = sqnr(expected, run(q, c.inputs()));
+            const double db = test::worst_sqnr(expected, run(q, c.inputs()));
             EXPECT_GT(db, reduce_range ? 27.0 : 30.0);
             std::cout << "  " << name << ": output SQNR " << db << " dB\n";
           }
@@ -186,7 +169,7 @@ TEST(LstmDynamic, GruWeightsQuantizeInQdqFormatForEveryFlagCombination) {
           const auto ops = op_counts(q);
           EXPECT_EQ(ops.at("GRU"), 1);
           EXPECT_EQ(ops.at("DequantizeLinear"), 2);
-          const double db = sqnr(expected, run(q, c.inputs()));
+          const double db = test::worst_sqnr(expected, run(q, c.inputs()));
           EXPECT_GT(db, reduce_range ? 27.0 : 30.0);
           std::cout << "  " << name << ": output SQNR " << db << " dB\n";
         }
@@ -224,7 +207,7 @@ TEST(LstmDynamic, TwoLstmsSharingWeightsStoreThemOnceInTheKernelLayout) {
     EXPECT_EQ(initializer(q, "W_quantized").shape(), (Shape{2, kInput, 4 * kHidden}));
     std::map<std::string, Tensor> in = {{"X", test::random_tensor({kSeq, kBatch, kInput}, 37)},
                                         {"X2", test::random_tensor({kSeq, kBatch, kInput}, 38)}};
-    EXPECT_GT(sqnr(run(f, in), run(q, in)), 30.0);
+    EXPECT_GT(test::worst_sqnr(run(f, in), run(q, in)), 30.0);
   }
 }
 

@@ -12,10 +12,16 @@
 #include "support/cli_runner.hpp"
 #include "support/graph_builder.hpp"
 #include "support/ort_oracle.hpp"
+#include "support/quant_checks.hpp"
 #include "support/temp_dir.hpp"
 
 namespace onnxq {
 namespace {
+
+using test::combo_name;
+using test::count;
+using test::op_counts;
+using test::output_sqnr;
 
 using test::GraphBuilder;
 
@@ -30,12 +36,6 @@ Model one_matmul(int64_t k = kK, int64_t n = kN, int64_t opset = 17) {
   g.initializer("w", test::random_tensor({k, n}, 11, -0.8f, 0.6f));
   g.node("MatMul", {"x", "w"}, {"y"}, "mm");
   return g.model();
-}
-
-std::map<std::string, int> op_counts(const Model& m) {
-  std::map<std::string, int> counts;
-  for_each_node(m.graph(), [&](const onnx::NodeProto& n, int) { counts[n.op_type()]++; });
-  return counts;
 }
 
 const onnx::NodeProto* find_node(const Model& m, const std::string& op_type) {
