@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <exception>
 #include <cstring>
 #include <optional>
 #include <set>
@@ -77,17 +78,28 @@ class ProtoRestorer {
   std::vector<std::pair<onnx::TensorProto*, std::unique_ptr<onnx::TensorProto>>> swapped_;
 };
 
-// Lets protobuf write into an AtomicFile, whose errors (exceptions) pass through unchanged.
+// Lets protobuf write into an AtomicFile. Protobuf's stream code must not see exceptions (its
+// adaptor flushes again from a destructor), so the first error is kept and rethrown later.
 class AtomicFileStream : public google::protobuf::io::CopyingOutputStream {
  public:
   explicit AtomicFileStream(AtomicFile& file) : file_(file) {}
   bool Write(const void* buffer, int size) override {
-    file_.write(buffer, static_cast<size_t>(size));
-    return true;
+    if (error_) return false;
+    try {
+      file_.write(buffer, static_cast<size_t>(size));
+      return true;
+    } catch (...) {
+      error_ = std::current_exception();
+      return false;
+    }
+  }
+  void rethrow_if_failed() const {
+    if (error_) std::rethrow_exception(error_);
   }
 
  private:
   AtomicFile& file_;
+  std::exception_ptr error_;
 };
 
 }  // namespace
@@ -293,12 +305,14 @@ uint64_t Model::save(const std::filesystem::path& path, const SaveOptions& optio
     fail(ExitCode::kOutput, path.string() + ": the model is larger than protobuf's 2 GB limit; "
                                             "save it with external data");
   // Serialized straight into the file: no second copy of the model in memory.
+  AtomicFileStream stream(model_file);
   {
-    AtomicFileStream stream(model_file);
     google::protobuf::io::CopyingOutputStreamAdaptor adaptor(&stream);
-    if (!proto_->SerializeToZeroCopyStream(&adaptor)) fail(ExitCode::kInternal, path.string() + ": serialization failed");
-    adaptor.Flush();
+    const bool ok = proto_->SerializeToZeroCopyStream(&adaptor) && adaptor.Flush();
+    stream.rethrow_if_failed();
+    if (!ok) fail(ExitCode::kInternal, path.string() + ": serialization failed");
   }
+  stream.rethrow_if_failed();
   const uint64_t written = model_file.offset() + (data_file ? data_file->offset() : 0);
   if (data_file) data_file->commit();
   try {
