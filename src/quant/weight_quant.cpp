@@ -133,12 +133,28 @@ QuantizedWeight quantize_weight(const Tensor& weight, const WeightQuantSpec& spe
   parallel_for(chunks, threads, [&](int64_t c) {
     float* clo = lo.data() + c * nscales;
     float* chi = hi.data() + c * nscales;
-    walk_chunk(spec, l, c, numel, [&](int64_t idx, int64_t s) {
-      const float v = w[idx];
-      clo[s] = std::min(clo[s], v);
-      chi[s] = std::max(chi[s], v);
-      bad[static_cast<size_t>(c)] |= !std::isfinite(v);
-    });
+    bool finite = true;  // v - v is 0 for every finite v, NaN for NaN and infinities
+    if (spec.axis < 0) {
+      // One range for the whole tensor: a tight loop the compiler vectorises.
+      const int64_t begin = c * kChunk, end = std::min(numel, begin + kChunk);
+      float mn = clo[0], mx = chi[0];
+      for (int64_t idx = begin; idx < end; ++idx) {
+        const float v = w[idx];
+        mn = std::min(mn, v);
+        mx = std::max(mx, v);
+        finite &= (v - v == 0.0f);
+      }
+      clo[0] = mn;
+      chi[0] = mx;
+    } else {
+      walk_chunk(spec, l, c, numel, [&](int64_t idx, int64_t s) {
+        const float v = w[idx];
+        clo[s] = std::min(clo[s], v);
+        chi[s] = std::max(chi[s], v);
+        finite &= (v - v == 0.0f);
+      });
+    }
+    bad[static_cast<size_t>(c)] = !finite;
   });
   for (char b : bad)
     if (b) fail(ExitCode::kInput, "weight holds a NaN or infinite value");
