@@ -1,4 +1,5 @@
-// Models above protobuf's 2 GB limit: generated here, saved, loaded, inspected, resaved.
+// Models above protobuf's 2 GB limit: generated here, saved, loaded, inspected, resaved and
+// quantized.
 // Slow by nature (it writes about 5 GB), but it stays in the suite.
 #include <gtest/gtest.h>
 
@@ -6,6 +7,7 @@
 
 #include "onnxq/model.hpp"
 #include "onnxq/model_info.hpp"
+#include "onnxq/quantize_dynamic.hpp"
 #include "support/cli_runner.hpp"
 #include "support/graph_builder.hpp"
 #include "support/temp_dir.hpp"
@@ -39,7 +41,7 @@ Model build_large_model() {
   return model;
 }
 
-TEST(LargeModel, AModelAboveTwoGigabytesSavesLoadsReportsAndResaves) {
+TEST(LargeModel, AModelAboveTwoGigabytesSavesLoadsReportsResavesAndQuantizes) {
   test::TempDir dir;
   {
     Model model = build_large_model();
@@ -77,6 +79,21 @@ TEST(LargeModel, AModelAboveTwoGigabytesSavesLoadsReportsAndResaves) {
   }
   EXPECT_EQ(std::filesystem::file_size(dir / "copy.onnx.data"), data_bytes);
   EXPECT_TRUE(test::files_equal(dir / "copy.onnx.data", dir / "big.onnx.data"));
+
+  // quantize-dynamic end to end: external data in, external data out, weights read in place.
+  const QuantizeReport report = quantize_dynamic_file(dir / "big.onnx", dir / "q.onnx", {});
+  EXPECT_EQ(report.nodes_quantized, 1);
+  EXPECT_TRUE(std::filesystem::exists(dir / "q.onnx.data"));
+  {
+    Model q = Model::load(dir / "q.onnx");
+    EXPECT_EQ(q.find_initializer("w0"), nullptr);
+    const Tensor w0 = q.tensor_data(*q.find_initializer("w0_quantized"));
+    ASSERT_EQ(w0.dtype(), DataType::kInt8);
+    EXPECT_EQ(w0.data<int8_t>()[7], 127);  // the marker 1.0 is the absmax
+    EXPECT_EQ(w0.data<int8_t>()[8], 0);
+    EXPECT_EQ(q.tensor_data(*q.find_initializer("w2")).data<float>()[2007], 3.0f);
+  }
+  std::filesystem::remove(dir / "q.onnx.data");
 
   const auto cli = test::run_cli({"info", (dir / "big.onnx").string(), "--json"});
   ASSERT_EQ(cli.exit_code, 0) << cli.err;
