@@ -89,7 +89,7 @@ class DynamicQuantizer {
         *rewritten.Add() = std::move(node);
         continue;
       }
-      DynamicContext ctx{options_, editor, weights_, required_};
+      DynamicContext ctx{options_, editor, weights_, required_, activations_[&editor.graph()]};
       RuleResult result = with_context("node '" + node.name() + "' (" + node.op_type() + ")",
                                        [&] { return (*rule)(ctx, node); });
       if (!result.skip_reason.empty()) {
@@ -144,6 +144,8 @@ class DynamicQuantizer {
   NameSet names_;
   WeightStore weights_;
   std::map<std::string, int64_t> required_;
+  // Keyed by graph, not editor: sibling subgraphs' editors may reuse one stack address.
+  std::map<const onnx::GraphProto*, std::map<std::string, QuantizedWeightNames>> activations_;
 };
 
 void validate(const DynamicQuantOptions& options) {

@@ -241,3 +241,25 @@ TEST(MatMulDynamic, RaisesTheOpsetPastAFlatteningSoftmaxOfUnknownShape) {
 
 }  // namespace
 }  // namespace onnxq
+
+namespace onnxq {
+namespace {
+
+TEST(MatMulDynamic, ProjectionsOfOneInputShareOneDynamicQuantizeLinear) {
+  test::GraphBuilder g(13);
+  g.input("x", DataType::kFloat, {"N", 16});
+  for (const char* p : {"q", "k", "v"}) {
+    g.output(std::string(p), DataType::kFloat, {"N", 8});
+    g.initializer(std::string("w_") + p, test::random_tensor({16, 8}, static_cast<uint32_t>(p[0])));
+    g.node("MatMul", {"x", std::string("w_") + p}, {std::string(p)}, std::string("mm_") + p);
+  }
+  Model f = g.model(), q = g.model();
+  EXPECT_EQ(quantize_dynamic(q, {}).nodes_quantized, 3);
+  const auto ops = test::op_counts(q);
+  EXPECT_EQ(ops.at("DynamicQuantizeLinear"), 1);
+  EXPECT_EQ(ops.at("MatMulInteger"), 3);
+  EXPECT_GT(test::output_sqnr(f, q, {{"x", test::random_tensor({3, 16}, 5)}}), 35.0);
+}
+
+}  // namespace
+}  // namespace onnxq

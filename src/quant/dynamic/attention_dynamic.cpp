@@ -62,9 +62,9 @@ RuleResult quantize_attention(DynamicContext& ctx, const onnx::NodeProto& node) 
 
   const WeightQuantSpec spec = weight_spec(ctx.options, /*channel_axis=*/1);
   const QuantizedWeightNames q = ctx.weights.quantize(*weight, w, spec, node);
-  const std::string x_q = g.unique_name(x + "_quantized");
-  const std::string x_scale = g.unique_name(x + "_scale");
-  const std::string x_zp = g.unique_name(x + "_zero_point");
+  std::vector<onnx::NodeProto> dql;
+  const QuantizedWeightNames xq = ctx.quantize_activation(x, dql);
+  const std::string &x_q = xq.values, &x_scale = xq.scale, &x_zp = xq.zero_point;
   std::vector<std::string> inputs = {x_q, q.values, input(2), x_scale, q.scale,
                                      input(3), x_zp, q.zero_point, input(4)};
   if (inputs.back().empty()) inputs.pop_back();
@@ -75,9 +75,8 @@ RuleResult quantize_attention(DynamicContext& ctx, const onnx::NodeProto& node) 
   ctx.require_opset("", 11);
   ctx.require_opset("com.microsoft", 1);
   RuleResult out;
-  out.nodes = {
-      make_node("DynamicQuantizeLinear", {x}, {x_q, x_scale, x_zp}, g.unique_name(x + "_QuantizeLinear")),
-      qattention};
+  out.nodes = std::move(dql);
+  out.nodes.push_back(qattention);
   return out;
 }
 

@@ -80,9 +80,9 @@ RuleResult quantize_conv(DynamicContext& ctx, const onnx::NodeProto& node) {
   const QuantizedWeightNames q =
       ctx.weights.quantize(*weight, w, spec, node, spec.axis >= 0 ? &per_channel : nullptr);
   ctx.require_opset("", 11);
-  const std::string x_q = g.unique_name(x + "_quantized");
-  const std::string x_scale = g.unique_name(x + "_scale");
-  const std::string x_zp = g.unique_name(x + "_zero_point");
+  std::vector<onnx::NodeProto> dql;
+  const QuantizedWeightNames xq = ctx.quantize_activation(x, dql);
+  const std::string &x_q = xq.values, &x_scale = xq.scale, &x_zp = xq.zero_point;
   const std::string y_int = g.unique_name(y + "_output_quantized");
   const std::string y_cast = g.unique_name(y + "_output_quantized_cast");
   const std::string scales = g.unique_name(base + "_scales_mul");
@@ -96,12 +96,12 @@ RuleResult quantize_conv(DynamicContext& ctx, const onnx::NodeProto& node) {
   auto cast = make_node("Cast", {y_int}, {y_cast}, g.unique_name(base + "_output_quantized_cast"));
   set_attr(cast, "to", int64_t{onnx::TensorProto::FLOAT});
   out.nodes = {
-      make_node("DynamicQuantizeLinear", {x}, {x_q, x_scale, x_zp}, g.unique_name(x + "_QuantizeLinear")),
       conv,
       cast,
       make_node("Mul", {x_scale, q.scale}, {scales}, g.unique_name(base + "_scales_mul")),
       make_node("Mul", {y_cast, scales}, {y_scaled}, g.unique_name(base + "_output_scale_mul")),
   };
+  out.nodes.insert(out.nodes.begin(), dql.begin(), dql.end());
   if (!bias.empty()) {
     // The bias [M] broadcasts over Y[N, M, spatial...] as [1, M, 1, ...]; ONNX Runtime folds the
     // Reshape of a constant bias when it loads the model.

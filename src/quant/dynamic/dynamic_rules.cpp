@@ -23,6 +23,15 @@ std::optional<GraphEditor::Constant> DynamicContext::float_weight(const onnx::No
   return c;
 }
 
+QuantizedWeightNames DynamicContext::quantize_activation(const std::string& x, std::vector<onnx::NodeProto>& nodes) {
+  if (auto it = quantized_activations.find(x); it != quantized_activations.end()) return it->second;
+  QuantizedWeightNames q{graph.unique_name(x + "_quantized"), graph.unique_name(x + "_scale"),
+                         graph.unique_name(x + "_zero_point")};
+  nodes.push_back(make_node("DynamicQuantizeLinear", {x}, {q.values, q.scale, q.zero_point},
+                            graph.unique_name(x + "_QuantizeLinear")));
+  return quantized_activations[x] = q;
+}
+
 WeightQuantSpec weight_spec(const DynamicQuantOptions& options, int channel_axis) {
   WeightQuantSpec spec;
   // 4-bit weights are MatMul's alone (matmul_4bit.cpp, which builds its own blocked spec); the

@@ -19,11 +19,18 @@ struct DynamicContext {
   // Opset versions the rewrite needs, per domain ("" is ai.onnx); the driver raises the
   // model's imports to them.
   std::map<std::string, int64_t>& required_opsets;
+  // DynamicQuantizeLinear outputs already emitted in this graph, by float input.
+  std::map<std::string, QuantizedWeightNames>& quantized_activations;
 
   void require_opset(const std::string& domain, int64_t version) {
     auto& v = required_opsets[domain];
     v = std::max(v, version);
   }
+  // uint8 `x` with its scale and zero point: one DynamicQuantizeLinear per input and graph,
+  // appended to `nodes` the first time (before the first consumer), shared after that, as
+  // ONNX Runtime's tool shares it between a layer's Q, K and V projections.
+  QuantizedWeightNames quantize_activation(const std::string& x, std::vector<onnx::NodeProto>& nodes);
+
   // The node's input `index` as a float32 constant weight, if it is one.
   std::optional<GraphEditor::Constant> float_weight(const onnx::NodeProto& node, int index);
 };

@@ -81,9 +81,8 @@ RuleResult quantize_gemm(DynamicContext& ctx, const onnx::NodeProto& node) {
     set_attr(t, "perm", std::vector<int64_t>{1, 0});
     out.nodes.push_back(t);
   }
-  const std::string a_q = g.unique_name(a + "_quantized");
-  const std::string a_scale = g.unique_name(a + "_scale");
-  const std::string a_zp = g.unique_name(a + "_zero_point");
+  const QuantizedWeightNames aq = ctx.quantize_activation(a_in, out.nodes);
+  const std::string &a_q = aq.values, &a_scale = aq.scale, &a_zp = aq.zero_point;
   const std::string y_int = g.unique_name(y + "_output_quantized");
   const std::string y_cast = g.unique_name(y + "_output_quantized_cast");
   std::string scales = g.unique_name(base + "_scales_mul");
@@ -92,8 +91,6 @@ RuleResult quantize_gemm(DynamicContext& ctx, const onnx::NodeProto& node) {
 
   auto cast = make_node("Cast", {y_int}, {y_cast}, g.unique_name(base + "_output_quantized_cast"));
   set_attr(cast, "to", int64_t{onnx::TensorProto::FLOAT});
-  out.nodes.push_back(
-      make_node("DynamicQuantizeLinear", {a_in}, {a_q, a_scale, a_zp}, g.unique_name(a + "_QuantizeLinear")));
   out.nodes.push_back(make_node("MatMulInteger", {a_q, q.values, a_zp, q.zero_point}, {y_int},
                                 g.unique_name(base + "_quant")));
   out.nodes.push_back(cast);

@@ -39,21 +39,19 @@ RuleResult quantize_matmul(DynamicContext& ctx, const onnx::NodeProto& node) {
   }
 
   ctx.require_opset("", 11);
-  const std::string a_q = g.unique_name(a + "_quantized");
-  const std::string a_scale = g.unique_name(a + "_scale");
-  const std::string a_zp = g.unique_name(a + "_zero_point");
+  const QuantizedWeightNames aq = ctx.quantize_activation(a, out.nodes);
+  const std::string &a_q = aq.values, &a_scale = aq.scale, &a_zp = aq.zero_point;
   const std::string y_int = g.unique_name(y + "_output_quantized");
   const std::string y_cast = g.unique_name(y + "_output_quantized_cast");
   const std::string scales = g.unique_name(base + "_scales_mul");
   auto cast = make_node("Cast", {y_int}, {y_cast}, g.unique_name(base + "_output_quantized_cast"));
   set_attr(cast, "to", int64_t{onnx::TensorProto::FLOAT});
-  out.nodes = {
-      make_node("DynamicQuantizeLinear", {a}, {a_q, a_scale, a_zp}, g.unique_name(a + "_QuantizeLinear")),
+  out.nodes.insert(out.nodes.end(), {
       make_node("MatMulInteger", {a_q, q.values, a_zp, q.zero_point}, {y_int}, g.unique_name(base + "_quant")),
       cast,
       make_node("Mul", {a_scale, q.scale}, {scales}, g.unique_name(base + "_scales_mul")),
       make_node("Mul", {y_cast, scales}, {y}, g.unique_name(base + "_output_scale_mul")),
-  };
+  });
   return out;
 }
 
