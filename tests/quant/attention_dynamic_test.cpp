@@ -55,10 +55,7 @@ double sqnr(const test::OrtResult& f, const test::OrtResult& q) {
 TEST(AttentionDynamic, EveryFlagCombinationRunsInOnnxRuntimeCloseToTheFloatModel) {
   Model f = attention_model();
   const auto expected = run(f);
-  for (QuantFormat format : {QuantFormat::kQOperator, QuantFormat::kQDQ})
-    for (DataType type : {DataType::kInt8, DataType::kUInt8})
-      for (bool per_channel : {false, true})
-        for (bool reduce_range : {false, true}) {
+  for (const auto& [format, type, per_channel, reduce_range] : test::every_8bit_combo()) {
           const std::string name = combo_name(format, type, per_channel, reduce_range);
           SCOPED_TRACE(name);
           Model q = attention_model();

@@ -50,10 +50,7 @@ Model three_convs(int64_t opset = 13) {
 
 TEST(ConvDynamic, EveryFlagCombinationRunsInOnnxRuntimeCloseToTheFloatModel) {
   const std::map<std::string, Tensor> inputs = {{"x", test::random_tensor({1, 4, 12, 12}, 7)}};
-  for (QuantFormat format : {QuantFormat::kQOperator, QuantFormat::kQDQ})
-    for (DataType type : {DataType::kInt8, DataType::kUInt8})
-      for (bool per_channel : {false, true})
-        for (bool reduce_range : {false, true}) {
+  for (const auto& [format, type, per_channel, reduce_range] : test::every_8bit_combo()) {
           const std::string name = combo_name(format, type, per_channel, reduce_range);
           SCOPED_TRACE(name);
           Model f = three_convs();

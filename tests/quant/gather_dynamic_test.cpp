@@ -59,10 +59,7 @@ double sqnr(const test::OrtResult& f, const test::OrtResult& q) {
 TEST(GatherDynamic, EveryFlagCombinationRunsInOnnxRuntimeCloseToTheFloatModel) {
   Model f = embedding_model();
   const auto expected = run(f);
-  for (QuantFormat format : {QuantFormat::kQOperator, QuantFormat::kQDQ})
-    for (DataType type : {DataType::kInt8, DataType::kUInt8})
-      for (bool per_channel : {false, true})
-        for (bool reduce_range : {false, true}) {
+  for (const auto& [format, type, per_channel, reduce_range] : test::every_8bit_combo()) {
           const std::string name = combo_name(format, type, per_channel, reduce_range);
           SCOPED_TRACE(name);
           Model q = embedding_model();

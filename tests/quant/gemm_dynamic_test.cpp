@@ -63,10 +63,7 @@ std::map<std::string, Tensor> four_gemm_inputs() {
 Shape dims(const onnx::TensorProto* t) { return proto_shape(*t); }
 
 TEST(GemmDynamic, EveryFlagCombinationRunsInOnnxRuntimeCloseToTheFloatModel) {
-  for (QuantFormat format : {QuantFormat::kQOperator, QuantFormat::kQDQ})
-    for (DataType type : {DataType::kInt8, DataType::kUInt8})
-      for (bool per_channel : {false, true})
-        for (bool reduce_range : {false, true}) {
+  for (const auto& [format, type, per_channel, reduce_range] : test::every_8bit_combo()) {
           const std::string name = combo_name(format, type, per_channel, reduce_range);
           SCOPED_TRACE(name);
           Model f = four_gemms();

@@ -99,10 +99,7 @@ TEST(LstmDynamic, EveryFlagCombinationRunsInOnnxRuntimeCloseToTheFloatModel) {
   for (const RnnCase& c : {RnnCase{"LSTM", false, true}, RnnCase{"LSTM", true, false}}) {
     Model f = c.model();
     const auto expected = run(f, c.inputs());
-    for (QuantFormat format : {QuantFormat::kQOperator, QuantFormat::kQDQ})
-      for (DataType type : {DataType::kInt8, DataType::kUInt8})
-        for (bool per_channel : {false, true})
-          for (bool reduce_range : {false, true}) {
+    for (const auto& [format, type, per_channel, reduce_range] : test::every_8bit_combo()) {
             const std::string name = c.name() + " " + combo_name(format, type, per_channel, reduce_range);
             SCOPED_TRACE(name);
             Model q = c.model();

@@ -54,10 +54,7 @@ std::string combo_name(const Combo& c) {
 }
 
 TEST(MatMulDynamic, EveryFlagCombinationRunsInOnnxRuntimeCloseToTheFloatModel) {
-  for (QuantFormat format : {QuantFormat::kQOperator, QuantFormat::kQDQ})
-    for (DataType type : {DataType::kInt8, DataType::kUInt8})
-      for (bool per_channel : {false, true})
-        for (bool reduce_range : {false, true}) {
+  for (const auto& [format, type, per_channel, reduce_range] : test::every_8bit_combo()) {
           const Combo c{format, type, per_channel, reduce_range};
           SCOPED_TRACE(combo_name(c));
           Model f = two_matmuls();

@@ -39,6 +39,15 @@ double output_sqnr(Model& float_model, Model& quant_model, const std::map<std::s
   return worst_sqnr(run_in_onnxruntime(dir / "f.onnx", inputs), run_in_onnxruntime(dir / "q.onnx", inputs));
 }
 
+std::vector<Combo> every_8bit_combo() {
+  std::vector<Combo> combos;
+  for (QuantFormat format : {QuantFormat::kQOperator, QuantFormat::kQDQ})
+    for (DataType type : {DataType::kInt8, DataType::kUInt8})
+      for (bool per_channel : {false, true})
+        for (bool reduce_range : {false, true}) combos.push_back({format, type, per_channel, reduce_range});
+  return combos;
+}
+
 std::string combo_name(QuantFormat format, DataType type, bool per_channel, bool reduce_range) {
   return std::string(format == QuantFormat::kQDQ ? "qdq" : "qoperator") + "/" + std::string(dtype_name(type)) +
          (per_channel ? "/per-channel" : "") + (reduce_range ? "/reduce-range" : "");

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "onnxq/model.hpp"
 #include "onnxq/quantize_dynamic.hpp"
@@ -18,6 +19,16 @@ int count(const std::map<std::string, int>& ops, const std::string& op);
 double worst_sqnr(const OrtResult& reference, const OrtResult& actual);
 // Saves both models, runs them in ONNX Runtime on the same inputs, returns worst_sqnr.
 double output_sqnr(Model& float_model, Model& quant_model, const std::map<std::string, Tensor>& inputs);
+
+// One combination of the 8-bit flags every dynamic rule is tested under.
+struct Combo {
+  QuantFormat format;
+  DataType type;
+  bool per_channel;
+  bool reduce_range;
+};
+// All 16: {qoperator, qdq} x {int8, uint8} x per-channel x reduce-range.
+std::vector<Combo> every_8bit_combo();
 
 // "qoperator/int8/per-channel/reduce-range", for traces and printed tables.
 std::string combo_name(QuantFormat format, DataType type, bool per_channel, bool reduce_range);
