@@ -65,14 +65,7 @@ RuleResult quantize_conv(DynamicContext& ctx, const onnx::NodeProto& node) {
   RuleResult out;
   if (!qoperator || !conv_integer_runs(spec)) {
     const QuantizedWeightNames q = ctx.weights.quantize(*weight, w, spec, node);
-    const std::string w_dq = g.unique_name(w + "_DequantizeLinear_Output");
-    auto dq = make_node("DequantizeLinear", {q.values, q.scale, q.zero_point}, {w_dq},
-                        g.unique_name(base + "_W_DequantizeLinear"));
-    if (spec.axis >= 0) set_attr(dq, "axis", int64_t{0});  // DequantizeLinear's default axis is 1
-    ctx.require_opset("", spec.axis >= 0 ? 13 : 10);
-    onnx::NodeProto conv = node;
-    conv.set_input(1, w_dq);
-    out.nodes = {dq, conv};
+    out.nodes = ctx.dequantize_input(node, 1, q, spec);
     return out;
   }
 

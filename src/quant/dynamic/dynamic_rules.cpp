@@ -32,6 +32,22 @@ QuantizedWeightNames DynamicContext::quantize_activation(const std::string& x, s
   return quantized_activations[x] = q;
 }
 
+std::vector<onnx::NodeProto> DynamicContext::dequantize_input(const onnx::NodeProto& node, int index,
+                                                              const QuantizedWeightNames& q,
+                                                              const WeightQuantSpec& spec) {
+  const std::string& weight = node.input(index);
+  const std::string dq_out = graph.unique_name(weight + "_DequantizeLinear_Output");
+  std::vector<std::string> inputs = {q.values, q.scale};
+  if (!q.zero_point.empty()) inputs.push_back(q.zero_point);
+  auto dq = make_node("DequantizeLinear", inputs, {dq_out}, graph.unique_name(weight + "_DequantizeLinear"));
+  // Always explicit: DequantizeLinear's default axis is 1.
+  if (spec.axis >= 0) set_attr(dq, "axis", int64_t{spec.axis});
+  require_opset("", spec.axis >= 0 ? 13 : 10);
+  onnx::NodeProto rewired = node;
+  rewired.set_input(index, dq_out);
+  return {dq, rewired};
+}
+
 WeightQuantSpec weight_spec(const DynamicQuantOptions& options, int channel_axis) {
   WeightQuantSpec spec;
   // 4-bit weights are MatMul's alone (matmul_4bit.cpp, which builds its own blocked spec); the

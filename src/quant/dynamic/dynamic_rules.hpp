@@ -31,6 +31,11 @@ struct DynamicContext {
   // ONNX Runtime's tool shares it between a layer's Q, K and V projections.
   QuantizedWeightNames quantize_activation(const std::string& x, std::vector<onnx::NodeProto>& nodes);
 
+  // Weight-only QDQ: the node, reading its input `index` through a DequantizeLinear of the
+  // quantized weight (along spec.axis when per-axis), preceded by that DequantizeLinear.
+  std::vector<onnx::NodeProto> dequantize_input(const onnx::NodeProto& node, int index, const QuantizedWeightNames& q,
+                                                const WeightQuantSpec& spec);
+
   // The node's input `index` as a float32 constant weight, if it is one.
   std::optional<GraphEditor::Constant> float_weight(const onnx::NodeProto& node, int index);
 };

@@ -45,14 +45,7 @@ RuleResult quantize_gather(DynamicContext& ctx, const onnx::NodeProto& node) {
 
   RuleResult out;
   if (ctx.options.format == QuantFormat::kQDQ) {
-    const std::string dq_out = g.unique_name(data + "_DequantizeLinear_Output");
-    auto dq = make_node("DequantizeLinear", {q.values, q.scale, q.zero_point}, {dq_out},
-                        g.unique_name(base + "_data_DequantizeLinear"));
-    if (spec.axis >= 0) set_attr(dq, "axis", int64_t{0});
-    ctx.require_opset("", spec.axis >= 0 ? 13 : 10);
-    onnx::NodeProto gather = node;
-    gather.set_input(0, dq_out);
-    out.nodes = {dq, gather};
+    out.nodes = ctx.dequantize_input(node, 0, q, spec);
     return out;
   }
 

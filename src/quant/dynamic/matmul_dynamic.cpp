@@ -27,14 +27,7 @@ RuleResult quantize_matmul(DynamicContext& ctx, const onnx::NodeProto& node) {
 
   RuleResult out;
   if (ctx.options.format == QuantFormat::kQDQ) {
-    const std::string b_dq = g.unique_name(b + "_DequantizeLinear_Output");
-    auto dq = make_node("DequantizeLinear", {q.values, q.scale, q.zero_point}, {b_dq},
-                        g.unique_name(base + "_B_DequantizeLinear"));
-    if (spec.axis >= 0) set_attr(dq, "axis", int64_t{1});
-    ctx.require_opset("", spec.axis >= 0 ? 13 : 10);
-    onnx::NodeProto mm = node;
-    mm.set_input(1, b_dq);
-    out.nodes = {dq, mm};
+    out.nodes = ctx.dequantize_input(node, 1, q, spec);
     return out;
   }
 
