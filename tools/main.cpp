@@ -2,8 +2,6 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <thread>
-
 #include "cli.hpp"
 #include "onnxq/error.hpp"
 #include "onnxq/version.hpp"
@@ -55,7 +53,6 @@ int main(int argc, char** argv) {
     app.exit(e);
     return static_cast<int>(ExitCode::kUsage);
   }
-  if (global.threads == 0) global.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   setup_logging(global);
 
   try {

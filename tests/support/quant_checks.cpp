@@ -39,6 +39,14 @@ double output_sqnr(Model& float_model, Model& quant_model, const std::map<std::s
   return worst_sqnr(run_in_onnxruntime(dir / "f.onnx", inputs), run_in_onnxruntime(dir / "q.onnx", inputs));
 }
 
+void expect_requantizing_changes_nothing(Model& quantized, const DynamicQuantOptions& options) {
+  std::string once, twice;
+  quantized.proto().SerializeToString(&once);
+  EXPECT_EQ(quantize_dynamic(quantized, options).nodes_quantized, 0);
+  quantized.proto().SerializeToString(&twice);
+  EXPECT_EQ(once, twice);
+}
+
 std::vector<Combo> every_8bit_combo() {
   std::vector<Combo> combos;
   for (QuantFormat format : {QuantFormat::kQOperator, QuantFormat::kQDQ})

@@ -20,6 +20,9 @@ double worst_sqnr(const OrtResult& reference, const OrtResult& actual);
 // Saves both models, runs them in ONNX Runtime on the same inputs, returns worst_sqnr.
 double output_sqnr(Model& float_model, Model& quant_model, const std::map<std::string, Tensor>& inputs);
 
+// Quantizing an already quantized model again touches nothing and changes no byte.
+void expect_requantizing_changes_nothing(Model& quantized, const DynamicQuantOptions& options);
+
 // One combination of the 8-bit flags every dynamic rule is tested under.
 struct Combo {
   QuantFormat format;
