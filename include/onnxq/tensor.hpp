@@ -68,6 +68,19 @@ class Tensor {
     return reinterpret_cast<const T*>(data_.get());
   }
 
+  // Elements reinterpreted by width only (a float as uint32_t, a bool as uint8_t), for
+  // kernels that move values without reading them.
+  template <class T>
+  T* storage() {
+    check_width(sizeof(T));
+    return reinterpret_cast<T*>(data_.get());
+  }
+  template <class T>
+  const T* storage() const {
+    check_width(sizeof(T));
+    return reinterpret_cast<const T*>(data_.get());
+  }
+
   Tensor clone() const;
   // Same buffer, new shape with the same element count.
   Tensor reshaped(Shape shape) const;
@@ -77,6 +90,7 @@ class Tensor {
 
  private:
   void check_access(size_t elem_size, DataType requested) const;
+  void check_width(size_t elem_size) const;
 
   DataType dtype_ = DataType::kUndefined;
   Shape shape_;

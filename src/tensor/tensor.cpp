@@ -102,4 +102,10 @@ void Tensor::check_access(size_t elem_size, DataType requested) const {
                                   std::to_string(elem_size) + ")");
 }
 
+void Tensor::check_width(size_t elem_size) const {
+  if (static_cast<size_t>(dtype_bits(dtype_)) != elem_size * 8)
+    fail(ExitCode::kInternal, "tensor of type " + std::string(dtype_name(dtype_)) +
+                                  " read as elements of " + std::to_string(elem_size) + " bytes");
+}
+
 }  // namespace onnxq

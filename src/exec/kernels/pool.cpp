@@ -1,0 +1,8 @@
+#include "exec/kernel.hpp"
+#include "exec/kernels/families.hpp"
+
+namespace onnxq::exec {
+
+void register_pool(KernelRegistry& /*registry*/) {}
+
+}  // namespace onnxq::exec
