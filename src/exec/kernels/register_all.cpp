@@ -6,6 +6,15 @@ namespace onnxq::exec {
 void register_all(KernelRegistry& registry) {
   register_elementwise(registry);
   register_shape_ops(registry);
+  register_transpose_ops(registry);
+  register_concat_split_ops(registry);
+  register_slice_ops(registry);
+  register_gather_ops(registry);
+  register_scatter_ops(registry);
+  register_pad_ops(registry);
+  register_generator_ops(registry);
+  register_axis_ops(registry);
+  register_mask_ops(registry);
   register_reduce(registry);
   register_normalization(registry);
   register_linalg(registry);
