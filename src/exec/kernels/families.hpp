@@ -8,8 +8,10 @@ class KernelRegistry;
 
 void register_elementwise(KernelRegistry& registry);   // unary, activations, binary, Cast, Where
 void register_shape_ops(KernelRegistry& registry);     // Reshape, Transpose, Slice, Gather, ...
-void register_reduce(KernelRegistry& registry);        // Reduce*, ArgMax/ArgMin, TopK
-void register_normalization(KernelRegistry& registry); // Softmax, LayerNorm, BatchNorm, ...
+void register_reduce(KernelRegistry& registry);        // Reduce*
+void register_arg_topk(KernelRegistry& registry);      // ArgMax, ArgMin, TopK
+void register_softmax(KernelRegistry& registry);       // Softmax, LogSoftmax, Hardmax
+void register_normalization(KernelRegistry& registry); // LayerNorm, BatchNorm, ...
 void register_linalg(KernelRegistry& registry);        // MatMul, Gemm
 void register_conv(KernelRegistry& registry);          // Conv, ConvTranspose
 void register_pool(KernelRegistry& registry);          // MaxPool, AveragePool, Global*

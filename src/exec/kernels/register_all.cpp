@@ -7,6 +7,8 @@ void register_all(KernelRegistry& registry) {
   register_elementwise(registry);
   register_shape_ops(registry);
   register_reduce(registry);
+  register_arg_topk(registry);
+  register_softmax(registry);
   register_normalization(registry);
   register_linalg(registry);
   register_conv(registry);
