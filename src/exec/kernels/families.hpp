@@ -19,6 +19,8 @@ void register_axis_ops(KernelRegistry& registry);      // CumSum, ReverseSequenc
 void register_mask_ops(KernelRegistry& registry);      // Trilu, NonZero
 void register_reduce(KernelRegistry& registry);        // Reduce*, ArgMax/ArgMin, TopK
 void register_normalization(KernelRegistry& registry); // Softmax, LayerNorm, BatchNorm, ...
+void register_arg_topk(KernelRegistry& registry);      // ArgMax, ArgMin, TopK
+void register_softmax(KernelRegistry& registry);       // Softmax, LogSoftmax, Hardmax
 void register_linalg(KernelRegistry& registry);        // MatMul, Gemm
 void register_conv(KernelRegistry& registry);          // Conv, ConvTranspose
 void register_pool(KernelRegistry& registry);          // MaxPool, AveragePool, Global*

@@ -16,6 +16,8 @@ void register_all(KernelRegistry& registry) {
   register_axis_ops(registry);
   register_mask_ops(registry);
   register_reduce(registry);
+  register_arg_topk(registry);
+  register_softmax(registry);
   register_normalization(registry);
   register_linalg(registry);
   register_conv(registry);
