@@ -49,8 +49,10 @@ WindowGeometry transpose_geometry(const TransposeAttrs& a, const std::vector<int
     const int64_t full = g.strides[i] * (in[i] - 1) + out_pad[i] + (kernel[i] - 1) * g.dilations[i] + 1;
     if (!out_shape.empty() || mode == "SAME_UPPER" || mode == "SAME_LOWER") {
       g.in[i] = !out_shape.empty() ? out_shape[i] : in[i] * g.strides[i];
+      // An output_shape beyond the full output makes the padding negative; halving
+      // rounds toward -inf, so the extra elements go to the end as with output_padding.
       const int64_t total = full - g.in[i];
-      const int64_t half = total / 2;
+      const int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
       g.pad_begin[i] = mode == "SAME_UPPER" ? half : total - half;
       g.pad_end[i] = total - g.pad_begin[i];
     } else {

@@ -55,8 +55,12 @@ double original_coordinate(const ResizeAttrs& a, double x, double scale, int64_t
     return center * (1.0 - adjustment) + (x + 0.5) / scale - 0.5;
   }
   if (m == "pytorch_half_pixel") return out > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
-  if (m == "align_corners")
-    return out == 1 ? 0.0 : x * static_cast<double>(in - 1) / static_cast<double>(out - 1);
+  // The resized length is in * scale before flooring, as in the ONNX reference: with a
+  // scale that does not divide the length, the last output falls short of the last input.
+  if (m == "align_corners") {
+    const double length = scale * static_cast<double>(in);
+    return out == 1 ? 0.0 : x * static_cast<double>(in - 1) / (length - 1.0);
+  }
   if (m == "asymmetric") return x / scale;
   if (m == "tf_half_pixel_for_nn") return (x + 0.5) / scale;
   // tf_crop_and_resize

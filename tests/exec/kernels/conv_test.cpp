@@ -190,5 +190,14 @@ TEST(ConvTranspose, OutputShapeAttributeDerivesThePads) {
   EXPECT_EQ(values(run_op(node, {x, w})[0]), (std::vector<float>{1, 3, 2, 5, 3, 3}));
 }
 
+TEST(ConvTranspose, AnOutputShapeBeyondTheFullOutputPadsTheEnd) {
+  Tensor x = test::iota_tensor<float>({1, 1, 3}, 1.0f);
+  Tensor w = Tensor::from_vector<float>({1, 1, 3}, {1, 1, 1});
+  auto node = op("ConvTranspose");
+  attr_ints(node, "strides", {2});
+  attr_ints(node, "output_shape", {8});
+  EXPECT_EQ(values(run_op(node, {x, w})[0]), (std::vector<float>{1, 1, 3, 2, 5, 3, 3, 0}));
+}
+
 }  // namespace
 }  // namespace onnxq
