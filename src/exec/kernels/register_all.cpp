@@ -21,6 +21,7 @@ void register_all(KernelRegistry& registry) {
   register_normalization(registry);
   register_linalg(registry);
   register_conv(registry);
+  register_conv_transpose(registry);
   register_pool(registry);
   register_resize(registry);
   register_rnn(registry);
