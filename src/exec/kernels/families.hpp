@@ -27,7 +27,12 @@ void register_conv_transpose(KernelRegistry& registry);  // ConvTranspose
 void register_pool(KernelRegistry& registry);          // MaxPool, AveragePool, Global*
 void register_resize(KernelRegistry& registry);        // Resize, Upsample
 void register_rnn(KernelRegistry& registry);           // LSTM, GRU, RNN
-void register_quant(KernelRegistry& registry);         // QuantizeLinear, QLinear*, *Integer, ...
+void register_quant(KernelRegistry& registry);         // com.microsoft QLinearAdd/Mul/Concat/GlobalAveragePool
+void register_quantize_linear(KernelRegistry& registry);  // QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear
+void register_integer_matmul(KernelRegistry& registry);   // MatMulInteger, QLinearMatMul, DynamicQuantizeMatMul, MatMulNBits
+void register_integer_conv(KernelRegistry& registry);     // ConvInteger, QLinearConv
+void register_quant_lstm(KernelRegistry& registry);       // com.microsoft DynamicQuantizeLSTM (called by register_quant)
+void register_qattention(KernelRegistry& registry);       // com.microsoft QAttention (called by register_quant)
 void register_control_flow(KernelRegistry& registry);  // If, Loop, Scan
 
 }  // namespace onnxq::exec

@@ -26,6 +26,9 @@ void register_all(KernelRegistry& registry) {
   register_resize(registry);
   register_rnn(registry);
   register_quant(registry);
+  register_quantize_linear(registry);
+  register_integer_matmul(registry);
+  register_integer_conv(registry);
   register_control_flow(registry);
 }
 
