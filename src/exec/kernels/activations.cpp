@@ -13,12 +13,12 @@ namespace onnxq::exec {
 
 namespace {
 
-// Numerically stable for large |x|: exp never overflows into inf/inf.
+// Stable for large |x|: exp never overflows into inf/inf.
 template <class T>
 T sigmoid(T x) {
-  if (x >= 0) return T(1) / (T(1) + std::exp(-x));
-  const T e = std::exp(x);
-  return e / (T(1) + e);
+  const T e = std::exp(-std::abs(x));
+  const T s = T(1) / (T(1) + e);
+  return x >= 0 ? s : e * s;
 }
 
 template <class T>
