@@ -113,9 +113,11 @@ std::shared_ptr<const GraphPlan> GraphPlan::plan(const onnx::GraphProto& graph, 
   for (const auto& t : graph.initializer()) defined.insert(t.name());
   for (const auto& v : graph.input()) {
     ValueInfo info = value_info_from_proto(v);
-    if (!v.type().has_tensor_type())
+    // Subgraph inputs (Loop/Scan bodies) may leave their types to the enclosing node.
+    const bool subgraph = outer_names != nullptr;
+    if (!subgraph && v.has_type() && !v.type().has_tensor_type())
       fail(ExitCode::kUnsupported, "graph input '" + v.name() + "' is not a tensor (sequences, maps and optionals are not supported)");
-    if (info.dtype == DataType::kUndefined && !defined.count(v.name()))
+    if (!subgraph && info.dtype == DataType::kUndefined && !defined.count(v.name()))
       fail(ExitCode::kInput, "graph input '" + v.name() + "' has no known element type");
     p.input_slots_.push_back(p.slot(v.name()));
     p.inputs_.push_back(std::move(info));
