@@ -11,6 +11,7 @@ void register_shape_ops(KernelRegistry& registry);     // Reshape, Transpose, Sl
 void register_reduce(KernelRegistry& registry);        // Reduce*, ArgMax/ArgMin, TopK
 void register_normalization(KernelRegistry& registry); // Softmax, LayerNorm, BatchNorm, ...
 void register_linalg(KernelRegistry& registry);        // MatMul, Gemm
+void register_einsum(KernelRegistry& registry);        // Einsum
 void register_conv(KernelRegistry& registry);          // Conv
 void register_conv_transpose(KernelRegistry& registry);  // ConvTranspose
 void register_pool(KernelRegistry& registry);          // MaxPool, AveragePool, Global*
