@@ -26,6 +26,7 @@ void register_normalization(KernelRegistry& registry); // Softmax, LayerNorm, Ba
 void register_arg_topk(KernelRegistry& registry);      // ArgMax, ArgMin, TopK
 void register_softmax(KernelRegistry& registry);       // Softmax, LogSoftmax, Hardmax
 void register_linalg(KernelRegistry& registry);        // MatMul, Gemm
+void register_einsum(KernelRegistry& registry);        // Einsum
 void register_conv(KernelRegistry& registry);          // Conv
 void register_conv_transpose(KernelRegistry& registry);  // ConvTranspose
 void register_pool(KernelRegistry& registry);          // MaxPool, AveragePool, Global*

@@ -69,10 +69,51 @@ int64_t column_major(int64_t offset, const std::vector<int64_t>& dims) {
   return result;
 }
 
+// The common 2-D case without the N-d odometer; taps are visited in the same order.
+template <class T>
+void pool_plane_2d(const PoolAttrs& a, const WindowGeometry& g, const std::vector<AxisTaps>& axes, const T* in,
+                   T* out, int64_t* indices, int64_t index_base) {
+  const int64_t W = g.in[1], OH = g.out[0], OW = g.out[1];
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    const auto& hs = axes[0].valid[static_cast<size_t>(oh)];
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      const auto& ws = axes[1].valid[static_cast<size_t>(ow)];
+      const int64_t o = oh * OW + ow;
+      if (a.kind == PoolKind::kMax) {
+        T best = std::numeric_limits<T>::lowest();
+        int64_t best_at = -1;
+        for (int64_t h : hs)
+          for (int64_t w : ws)
+            if (in[h * W + w] > best || best_at < 0) best = in[h * W + w], best_at = h * W + w;
+        out[o] = best;
+        if (indices) {
+          const int64_t at = std::max<int64_t>(best_at, 0);
+          indices[o] = index_base + (a.storage_order == 1 ? (at % W) * g.in[0] + at / W : at);
+        }
+        continue;
+      }
+      double acc = 0.0;
+      for (int64_t h : hs)
+        for (int64_t w : ws)
+          acc += a.kind == PoolKind::kAverage ? static_cast<double>(in[h * W + w])
+                                               : std::pow(std::abs(static_cast<double>(in[h * W + w])), a.p);
+      if (a.kind == PoolKind::kAverage) {
+        const int64_t divisor = a.count_include_pad
+                                    ? axes[0].padded[static_cast<size_t>(oh)] * axes[1].padded[static_cast<size_t>(ow)]
+                                    : static_cast<int64_t>(hs.size() * ws.size());
+        out[o] = static_cast<T>(divisor > 0 ? acc / static_cast<double>(divisor) : 0.0);
+      } else {
+        out[o] = static_cast<T>(std::pow(acc, 1.0 / a.p));
+      }
+    }
+  }
+}
+
 template <class T>
 void pool_plane(const PoolAttrs& a, const WindowGeometry& g, const std::vector<AxisTaps>& axes, const T* in,
                 T* out, int64_t* indices, int64_t index_base) {
   const size_t r = g.rank();
+  if (r == 2) return pool_plane_2d(a, g, axes, in, out, indices, index_base);
   std::vector<int64_t> pos(r, 0);
   std::vector<size_t> tap(r);
   const int64_t total = g.out_size();

@@ -24,6 +24,7 @@ void register_all(KernelRegistry& registry) {
   register_softmax(registry);
   register_normalization(registry);
   register_linalg(registry);
+  register_einsum(registry);
   register_conv(registry);
   register_conv_transpose(registry);
   register_pool(registry);

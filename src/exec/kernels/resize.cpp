@@ -129,10 +129,60 @@ std::vector<double> float_values(const Tensor& t, const char* what) {
 }
 
 template <class T>
+T from_double(double v) {
+  if constexpr (std::is_integral_v<T>)
+    return static_cast<T>(std::clamp<double>(std::nearbyint(v), static_cast<double>(std::numeric_limits<T>::lowest()),
+                                             static_cast<double>(std::numeric_limits<T>::max())));
+  else
+    return static_cast<T>(v);
+}
+
+bool is_identity(const AxisPlan& p) {
+  for (size_t o = 0; o < p.taps.size(); ++o)
+    if (p.taps[o].size() != 1 || p.taps[o][0].index != static_cast<int64_t>(o) || p.taps[o][0].weight != 1.0)
+      return false;
+  return true;
+}
+
+// Images resized in their last two axes only (the usual NCHW case): plane by plane, with
+// the same tap order and weights as the general loop, so the same results.
+template <class T>
+void apply_planes(const Tensor& x, const std::vector<AxisPlan>& plans, double extrapolation, Tensor& y, int threads) {
+  const size_t r = x.rank();
+  const int64_t H = x.shape()[r - 2], W = x.shape()[r - 1];
+  const int64_t OH = y.shape()[r - 2], OW = y.shape()[r - 1];
+  const AxisPlan& ph = plans[r - 2];
+  const AxisPlan& pw = plans[r - 1];
+  const T* px = x.data<T>();
+  T* py = y.data<T>();
+  const int64_t planes = OH * OW > 0 ? y.numel() / (OH * OW) : 0;
+  parallel_for(planes, threads, [&](int64_t p) {
+    const T* src = px + p * H * W;
+    T* dst = py + p * OH * OW;
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      const auto& th = ph.taps[static_cast<size_t>(oh)];
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const auto& tw = pw.taps[static_cast<size_t>(ow)];
+        if (th.empty() || tw.empty()) {
+          dst[oh * OW + ow] = static_cast<T>(extrapolation);
+          continue;
+        }
+        double acc = 0.0;
+        for (const Tap& a : th)
+          for (const Tap& b : tw) acc += a.weight * b.weight * static_cast<double>(src[a.index * W + b.index]);
+        dst[oh * OW + ow] = from_double<T>(acc);
+      }
+    }
+  });
+}
+
+template <class T>
 void apply(const Tensor& x, const std::vector<AxisPlan>& plans, double extrapolation, Tensor& y, int threads) {
   const Shape& in = x.shape();
   const Shape& out = y.shape();
   const size_t r = in.size();
+  if (r >= 2 && std::all_of(plans.begin(), plans.end() - 2, is_identity))
+    return apply_planes<T>(x, plans, extrapolation, y, threads);
   const T* px = x.data<T>();
   T* py = y.data<T>();
   const int64_t inner = r ? out.back() : 1, rows = inner ? y.numel() / inner : 0;
@@ -170,11 +220,7 @@ void apply(const Tensor& x, const std::vector<AxisPlan>& plans, double extrapola
         }
         if (d == static_cast<size_t>(-1)) break;
       }
-      if constexpr (std::is_integral_v<T>)
-        dst = static_cast<T>(std::clamp<double>(std::nearbyint(acc), static_cast<double>(std::numeric_limits<T>::lowest()),
-                                                static_cast<double>(std::numeric_limits<T>::max())));
-      else
-        dst = static_cast<T>(acc);
+      dst = from_double<T>(acc);
     }
   });
 }
