@@ -1,7 +1,7 @@
 // LayerNormalization, BatchNormalization (inference), InstanceNormalization,
 // GroupNormalization, LpNormalization, MeanVarianceNormalization. Statistics are taken in
-// double over each row in index order (two passes: mean, then squared deviations), so
-// results do not depend on the thread count.
+// double over each row (two passes: mean, then squared deviations) in fixed partial sums,
+// so results do not depend on the thread count.
 
 #include <array>
 #include <cmath>
@@ -9,6 +9,7 @@
 #include "exec/dispatch.hpp"
 #include "exec/kernel.hpp"
 #include "exec/kernels/families.hpp"
+#include "exec/kernels/lane_math.hpp"
 #include "exec/kernels/reduce_common.hpp"
 
 namespace onnxq::exec {
@@ -21,15 +22,13 @@ struct Moments {
 
 template <class T>
 Moments row_moments(const T* x, int64_t n) {
-  double sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]);
-  const double mean = n > 0 ? sum / static_cast<double>(n) : 0.0;
-  double sq = 0;
-  for (int64_t i = 0; i < n; ++i) {
+  if (n == 0) return {0.0, 0.0};
+  const double mean = lane_sum(n, [&](int64_t i) { return static_cast<double>(x[i]); }) / static_cast<double>(n);
+  const double sq = lane_sum(n, [&](int64_t i) {
     const double d = static_cast<double>(x[i]) - mean;
-    sq += d * d;
-  }
-  return {mean, n > 0 ? sq / static_cast<double>(n) : 0.0};
+    return d * d;
+  });
+  return {mean, sq / static_cast<double>(n)};
 }
 
 // `t` broadcast (numpy rules, right-aligned, towards `target` only) and flattened.

@@ -7,6 +7,7 @@
 #include "exec/dispatch.hpp"
 #include "exec/kernel.hpp"
 #include "exec/kernels/families.hpp"
+#include "exec/kernels/lane_math.hpp"
 #include "exec/kernels/reduce_common.hpp"
 
 namespace onnxq::exec {
@@ -21,7 +22,23 @@ struct SoftmaxAttrs {
   bool coerce_2d;
 };
 
-// One row of `n` elements at stride `s`. The sum is taken in double, in index order.
+// The hot case (attention scores): a contiguous row, in vectorizable passes.
+template <class T>
+void softmax_contiguous(SoftmaxKind kind, const T* x, T* y, int64_t n) {
+  if (n == 0) return;
+  const T max = lane_max(x, n);
+  if (kind == SoftmaxKind::kSoftmax) {
+    for (int64_t k = 0; k < n; ++k) y[k] = std::exp(x[k] - max);
+    const T scale = static_cast<T>(1.0 / lane_sum(n, [&](int64_t k) { return y[k]; }));
+    for (int64_t k = 0; k < n; ++k) y[k] *= scale;
+  } else {
+    const double sum = lane_sum(n, [&](int64_t k) { return std::exp(x[k] - max); });
+    const T shift = max + static_cast<T>(std::log(sum));
+    for (int64_t k = 0; k < n; ++k) y[k] = x[k] - shift;
+  }
+}
+
+// One row of `n` elements at stride `s` (Hardmax), or a contiguous one.
 template <class T>
 void softmax_row(SoftmaxKind kind, const T* x, T* y, int64_t n, int64_t s) {
   if (kind == SoftmaxKind::kHardmax) {
@@ -31,22 +48,36 @@ void softmax_row(SoftmaxKind kind, const T* x, T* y, int64_t n, int64_t s) {
     for (int64_t k = 0; k < n; ++k) y[k * s] = T(k == best ? 1 : 0);
     return;
   }
-  T max = -std::numeric_limits<T>::infinity();
-  for (int64_t k = 0; k < n; ++k) max = std::max(max, x[k * s]);
-  double sum = 0;
-  if (kind == SoftmaxKind::kSoftmax) {
-    for (int64_t k = 0; k < n; ++k) {
-      const T e = std::exp(x[k * s] - max);
-      y[k * s] = e;
-      sum += static_cast<double>(e);
+  softmax_contiguous(kind, x, y, n);
+}
+
+// `lanes` neighbouring rows of a strided axis (x[k * stride + j]) side by side, so every
+// pass reads contiguous memory. Each lane still sums its own row in index order.
+template <class T>
+void softmax_lanes(SoftmaxKind kind, const T* x, T* y, int64_t n, int64_t stride, int64_t lanes) {
+  constexpr int64_t kMaxLanes = 256;
+  if (n == 0) return;
+  T max[kMaxLanes];
+  double sum[kMaxLanes] = {};
+  std::copy(x, x + lanes, max);
+  for (int64_t k = 1; k < n; ++k)
+    for (int64_t j = 0; j < lanes; ++j) max[j] = x[k * stride + j] > max[j] ? x[k * stride + j] : max[j];
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t j = 0; j < lanes; ++j) {
+      const T e = std::exp(x[k * stride + j] - max[j]);
+      if (kind == SoftmaxKind::kSoftmax) y[k * stride + j] = e;
+      sum[j] += static_cast<double>(e);
     }
-    const T scale = static_cast<T>(1.0 / sum);
-    for (int64_t k = 0; k < n; ++k) y[k * s] *= scale;
-  } else {
-    for (int64_t k = 0; k < n; ++k) sum += static_cast<double>(std::exp(x[k * s] - max));
-    const T shift = max + static_cast<T>(std::log(sum));
-    for (int64_t k = 0; k < n; ++k) y[k * s] = x[k * s] - shift;
-  }
+  T factor[kMaxLanes];
+  for (int64_t j = 0; j < lanes; ++j)
+    factor[j] = kind == SoftmaxKind::kSoftmax ? static_cast<T>(1.0 / sum[j]) : max[j] + static_cast<T>(std::log(sum[j]));
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t j = 0; j < lanes; ++j) {
+      if (kind == SoftmaxKind::kSoftmax)
+        y[k * stride + j] *= factor[j];
+      else
+        y[k * stride + j] = x[k * stride + j] - factor[j];
+    }
 }
 
 void run_softmax(const SoftmaxAttrs& a, KernelIO& io) {
@@ -68,10 +99,18 @@ void run_softmax(const SoftmaxAttrs& a, KernelIO& io) {
       [&]<class T>(T) {
         const T* px = x.data<T>();
         T* py = y.data<T>();
-        // Rows are independent; a strided row (inner > 1) is still one unit of work.
-        parallel_rows(outer * inner, n, io.threads(), [&](int64_t r) {
-          const int64_t off = (r / inner) * n * inner + r % inner;
-          softmax_row<T>(a.kind, px + off, py + off, n, inner);
+        if (inner == 1 || a.kind == SoftmaxKind::kHardmax) {
+          parallel_rows(outer * inner, n, io.threads(), [&](int64_t r) {
+            const int64_t off = (r / inner) * n * inner + r % inner;
+            softmax_row<T>(a.kind, px + off, py + off, n, inner);
+          });
+          return;
+        }
+        constexpr int64_t kBlock = 256;
+        const int64_t blocks = (inner + kBlock - 1) / kBlock;
+        parallel_rows(outer * blocks, n * kBlock, io.threads(), [&](int64_t c) {
+          const int64_t off = (c / blocks) * n * inner + (c % blocks) * kBlock;
+          softmax_lanes<T>(a.kind, px + off, py + off, n, inner, std::min(kBlock, inner - (c % blocks) * kBlock));
         });
       },
       a.op.c_str());

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "onnxq/error.hpp"
@@ -41,6 +42,13 @@ TEST(ArgMin, ReducesTheDefaultFirstAxis) {
   auto y = run_op(op("ArgMin"), {scores()}, 1, 13)[0];
   EXPECT_EQ(y.shape(), (Shape{1, 3}));
   EXPECT_EQ(ints(y), (std::vector<int64_t>{1, 0, 1}));
+}
+
+TEST(ArgMax, HandlesIntegersAndNaN) {
+  auto i = Tensor::from_vector<int32_t>({4}, {-5, 7, 7, 1});
+  EXPECT_EQ(ints(run_op(op("ArgMax"), {i}, 1, 13)[0]), (std::vector<int64_t>{1}));
+  auto f = Tensor::from_vector<double>({3}, {1.0, NAN, 2.0});
+  EXPECT_EQ(ints(run_op(op("ArgMax"), {f}, 1, 13)[0]), (std::vector<int64_t>{1}));
 }
 
 TEST(TopK, ReturnsTheLargestSortedWithTheLowerIndexFirstOnTies) {

@@ -110,6 +110,17 @@ TEST(ReduceMin, FindsTheMinimumOfIntegers) {
   EXPECT_EQ(std::vector<int32_t>(y.data<int32_t>(), y.data<int32_t>() + 2), (std::vector<int32_t>{3, -7}));
 }
 
+TEST(ReduceMax, IsAnyForBool) {
+  const uint8_t in[] = {0, 1, 0, 0};
+  auto x = Tensor::from_bytes(DataType::kBool, {2, 2}, in, sizeof in);
+  auto node = op("ReduceMax");
+  attr_int(node, "keepdims", 0);
+  auto y = run_op(node, {x, axes({1})}, 1, 20)[0];
+  ASSERT_EQ(y.dtype(), DataType::kBool);
+  EXPECT_EQ(y.storage<uint8_t>()[0], 1);
+  EXPECT_EQ(y.storage<uint8_t>()[1], 0);
+}
+
 TEST(ReduceProd, MultipliesTheFirstAxis) {
   auto node = op("ReduceProd");
   attr_ints(node, "axes", {0});

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "onnxq/float16.hpp"
 #include "support/graph_builder.hpp"
 #include "support/kernel_runner.hpp"
 
@@ -57,6 +58,35 @@ TEST(LogSoftmax, SubtractsTheLogOfTheSum) {
 TEST(Hardmax, MarksTheFirstMaximumOnly) {
   auto x = Tensor::from_vector<float>({2, 3}, {1, 3, 3, 0, -1, -2});
   EXPECT_EQ(floats(run_op(op("Hardmax"), {x}, 1, 13)[0]), (std::vector<float>{0, 1, 0, 1, 0, 0}));
+}
+
+TEST(Hardmax, CoercesTo2DAtTheAxisBeforeOpset13) {
+  auto x = Tensor::from_vector<float>({2, 2}, {1, 3, 4, 2});
+  auto node = op("Hardmax");
+  attr_int(node, "axis", 0);
+  EXPECT_EQ(floats(run_op(node, {x}, 1, 11)[0]), (std::vector<float>{0, 0, 1, 0}));
+}
+
+TEST(Softmax, ComputesFloat16InFloat) {
+  Tensor x(DataType::kFloat16, {2});
+  x.data<uint16_t>()[0] = float_to_half(0.0f);
+  x.data<uint16_t>()[1] = float_to_half(std::log(3.0f));
+  auto y = run_op(op("Softmax"), {x}, 1, 13)[0];
+  ASSERT_EQ(y.dtype(), DataType::kFloat16);
+  EXPECT_EQ(half_to_float(y.data<uint16_t>()[0]), 0.25f);
+  EXPECT_EQ(half_to_float(y.data<uint16_t>()[1]), 0.75f);
+}
+
+TEST(LogSoftmax, NormalizesAStridedAxisInDouble) {
+  auto x = Tensor::from_vector<double>({2, 2}, {0.0, std::log(2.0), std::log(3.0), std::log(6.0)});
+  auto node = op("LogSoftmax");
+  attr_int(node, "axis", 0);
+  auto y = run_op(node, {x}, 1, 13)[0];
+  const double* p = y.data<double>();
+  EXPECT_NEAR(p[0], std::log(0.25), 1e-12);
+  EXPECT_NEAR(p[1], std::log(0.25), 1e-12);
+  EXPECT_NEAR(p[2], std::log(0.75), 1e-12);
+  EXPECT_NEAR(p[3], std::log(0.75), 1e-12);
 }
 
 TEST(Softmax, IsBitIdenticalForAnyThreadCount) {
