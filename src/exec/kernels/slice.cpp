@@ -62,6 +62,10 @@ Tensor slice(const Tensor& x, const SliceArgs& a) {
     const int64_t dim = x.shape()[ax];
     const int64_t s = a.steps.empty() ? 1 : a.steps[i];
     if (s == 0) shape_fail("Slice", "step is 0");
+    if (dim == 0) {
+      out_shape[ax] = 0;
+      continue;
+    }
     int64_t b = a.starts[i], e = a.ends[i];
     // Shift negative positions before clamping; guard INT64_MIN.
     if (b < 0) b = b < -dim ? -1 : b + dim;

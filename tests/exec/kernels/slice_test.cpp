@@ -29,6 +29,11 @@ TEST(Slice, OutOfRangeBoundsAreClamped) {
   EXPECT_EQ(empty.shape(), (Shape{2, 0}));
 }
 
+TEST(Slice, AnEmptyAxisStaysEmptyWhateverTheStep) {
+  Tensor y = run_op(op("Slice"), {Tensor(DataType::kFloat, {2, 0}), ints({-1}), ints({-10}), ints({1}), ints({-1})})[0];
+  EXPECT_EQ(y.shape(), (Shape{2, 0}));
+}
+
 TEST(Slice, StepsSkipElements) {
   Tensor y = run_op(op("Slice"), {iota_tensor({2, 7}), ints({0}), ints({7}), ints({1}), ints({3})})[0];
   EXPECT_EQ(values<float>(y), (std::vector<float>{0, 3, 6, 7, 10, 13}));
