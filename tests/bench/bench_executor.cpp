@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "bench/child_process.hpp"
-#include "bench/cnn_model.hpp"
+#include "support/cnn_model.hpp"
 #include "bench/transformer_model.hpp"
 #include "onnxq/model.hpp"
 #include "onnxq/npy.hpp"
@@ -77,7 +77,7 @@ int run_bench(int argc, char** argv) {
                    test::silero_chunk_inputs(2 * 16000)});
   {
     const fs::path p = tmp / "resnet18.onnx";
-    bench::build_cnn({}).save(p);
+    test::build_cnn({}).save(p);
     cases.push_back({"ResNet-18-style CNN 1x3x224x224", p, {{"image", test::random_tensor({1, 3, 224, 224}, 5)}}});
   }
   {

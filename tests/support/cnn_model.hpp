@@ -4,7 +4,7 @@
 
 #include "onnxq/model.hpp"
 
-namespace onnxq::bench {
+namespace onnxq::test {
 
 // A ResNet-18-style CNN at opset 17: 7x7 stem, max pool, four stages of two basic blocks
 // (3x3 Conv, BatchNormalization, Relu, residual Add, 1x1 strided shortcut), global average
@@ -20,4 +20,4 @@ struct CnnConfig {
 // Input "image" float [1, 3, H, W], output "logits" float [1, classes].
 Model build_cnn(const CnnConfig& config);
 
-}  // namespace onnxq::bench
+}  // namespace onnxq::test

@@ -1,11 +1,11 @@
-#include "bench/cnn_model.hpp"
+#include "support/cnn_model.hpp"
 
 #include <cmath>
 #include <string>
 
 #include "support/graph_builder.hpp"
 
-namespace onnxq::bench {
+namespace onnxq::test {
 
 namespace {
 
@@ -17,16 +17,16 @@ class CnnBuilder {
   std::string conv_bn(const std::string& x, int64_t in, int64_t out, int64_t k, int64_t stride, bool relu) {
     const std::string p = "conv" + std::to_string(++n_);
     const float he = std::sqrt(6.0f / static_cast<float>(in * k * k));
-    g_.initializer(p + ".weight", test::random_tensor({out, in, k, k}, seed(), -he, he));
+    g_.initializer(p + ".weight", random_tensor({out, in, k, k}, seed(), -he, he));
     auto& conv = g_.node("Conv", {x, p + ".weight"}, {p + ".out"}, p);
-    test::attr_ints(conv, "kernel_shape", {k, k});
-    test::attr_ints(conv, "strides", {stride, stride});
-    test::attr_ints(conv, "pads", {k / 2, k / 2, k / 2, k / 2});
+    attr_ints(conv, "kernel_shape", {k, k});
+    attr_ints(conv, "strides", {stride, stride});
+    attr_ints(conv, "pads", {k / 2, k / 2, k / 2, k / 2});
     const std::string b = "bn" + std::to_string(n_);
-    g_.initializer(b + ".scale", test::random_tensor({out}, seed(), 0.8f, 1.2f));
-    g_.initializer(b + ".bias", test::random_tensor({out}, seed(), -0.1f, 0.1f));
-    g_.initializer(b + ".mean", test::random_tensor({out}, seed(), -0.1f, 0.1f));
-    g_.initializer(b + ".var", test::random_tensor({out}, seed(), 0.5f, 1.5f));
+    g_.initializer(b + ".scale", random_tensor({out}, seed(), 0.8f, 1.2f));
+    g_.initializer(b + ".bias", random_tensor({out}, seed(), -0.1f, 0.1f));
+    g_.initializer(b + ".mean", random_tensor({out}, seed(), -0.1f, 0.1f));
+    g_.initializer(b + ".var", random_tensor({out}, seed(), 0.5f, 1.5f));
     g_.node("BatchNormalization", {p + ".out", b + ".scale", b + ".bias", b + ".mean", b + ".var"}, {b + ".out"}, b);
     if (!relu) return b + ".out";
     g_.node("Relu", {b + ".out"}, {b + ".relu"}, b + ".relu");
@@ -48,9 +48,9 @@ class CnnBuilder {
     g_.output("logits", DataType::kFloat, {1, c_.classes});
     std::string x = conv_bn("image", 3, c_.width, 7, 2, true);
     auto& pool = g_.node("MaxPool", {x}, {"stem.pool"}, "stem.pool");
-    test::attr_ints(pool, "kernel_shape", {3, 3});
-    test::attr_ints(pool, "strides", {2, 2});
-    test::attr_ints(pool, "pads", {1, 1, 1, 1});
+    attr_ints(pool, "kernel_shape", {3, 3});
+    attr_ints(pool, "strides", {2, 2});
+    attr_ints(pool, "pads", {1, 1, 1, 1});
     x = "stem.pool";
     int64_t channels = c_.width;
     for (int stage = 0; stage < 4; ++stage) {
@@ -61,12 +61,12 @@ class CnnBuilder {
     }
     g_.node("GlobalAveragePool", {x}, {"gap"}, "gap");
     auto& flat = g_.node("Flatten", {"gap"}, {"flat"}, "flat");
-    test::attr_int(flat, "axis", 1);
+    attr_int(flat, "axis", 1);
     const float r = 1.0f / std::sqrt(static_cast<float>(channels));
-    g_.initializer("fc.weight", test::random_tensor({c_.classes, channels}, seed(), -r, r));
-    g_.initializer("fc.bias", test::random_tensor({c_.classes}, seed(), -r, r));
+    g_.initializer("fc.weight", random_tensor({c_.classes, channels}, seed(), -r, r));
+    g_.initializer("fc.bias", random_tensor({c_.classes}, seed(), -r, r));
     auto& fc = g_.node("Gemm", {"flat", "fc.weight", "fc.bias"}, {"logits"}, "fc");
-    test::attr_int(fc, "transB", 1);
+    attr_int(fc, "transB", 1);
     return g_.model();
   }
 
@@ -74,7 +74,7 @@ class CnnBuilder {
   uint32_t seed() { return c_.seed * 1000 + seq_++; }
 
   CnnConfig c_;
-  test::GraphBuilder g_;
+  GraphBuilder g_;
   int n_ = 0;
   uint32_t seq_ = 0;
 };
@@ -83,4 +83,4 @@ class CnnBuilder {
 
 Model build_cnn(const CnnConfig& config) { return CnnBuilder(config).build(); }
 
-}  // namespace onnxq::bench
+}  // namespace onnxq::test
