@@ -6,6 +6,7 @@
 #include "core/parallel.hpp"
 #include "exec/kernel.hpp"
 #include "exec/kernels/families.hpp"
+#include "exec/kernels/float8.hpp"
 #include "exec/kernels/quant_common.hpp"
 
 namespace onnxq::exec {
@@ -57,9 +58,7 @@ ParamLayout param_layout(const std::string& op, const Shape& x, const Tensor& sc
 }
 
 DataType checked_quant_type(const std::string& op, DataType t) {
-  if (t == DataType::kFloat8E4M3FN || t == DataType::kFloat8E4M3FNUZ || t == DataType::kFloat8E5M2 ||
-      t == DataType::kFloat8E5M2FNUZ)
-    fail(ExitCode::kUnsupported, op + ": float8 quantization is not implemented");
+  if (float8_format(t)) return t;
   if (!is_quant_int_type(t) || t == DataType::kInt32)
     fail(ExitCode::kInput, op + ": unsupported quantized type " + std::string(dtype_name(t)));
   return t;
@@ -69,6 +68,7 @@ std::unique_ptr<OpKernel> make_quantize(const NodeInfo& info, int64_t opset) {
   const int64_t axis = info.attr_int("axis", 1);
   const int64_t block_size = opset >= 21 ? info.attr_int("block_size", 0) : 0;
   const int64_t output_dtype = opset >= 21 ? info.attr_int("output_dtype", 0) : 0;
+  const bool saturate = opset >= 19 ? info.attr_int("saturate", 1) != 0 : true;
   if (block_size < 0) info.invalid("block_size must not be negative");
   return make_kernel([=](KernelIO& io) {
     const Tensor& x = io.input(0);
@@ -82,11 +82,25 @@ std::unique_ptr<OpKernel> make_quantize(const NodeInfo& info, int64_t opset) {
       fail(ExitCode::kInput, "QuantizeLinear: output_dtype differs from the zero point's type");
     const ParamLayout layout = param_layout("QuantizeLinear", x.shape(), scale, zp, axis, block_size, opset >= 13);
     const std::vector<float> scales = floats_of(scale);
+    Tensor y(out_type, x.shape());
+    const int64_t n = x.numel();
+    if (const auto f8 = float8_format(out_type)) {
+      std::vector<float> zps(scales.size(), 0.0f);
+      for (size_t i = 0; zp && i < zps.size(); ++i) zps[i] = float8_to_float(zp->data<uint8_t>()[i], *f8);
+      uint8_t* ys = y.data<uint8_t>();
+      parallel_for((n + kChunk - 1) / kChunk, io.threads(), [&](int64_t c) {
+        const int64_t end = std::min(n, (c + 1) * kChunk);
+        for (int64_t i = c * kChunk; i < end; ++i) {
+          const auto p = static_cast<size_t>(layout.index(i));
+          ys[i] = float_to_float8(float_at(x, i) / scales[p] + zps[p], *f8, saturate);
+        }
+      });
+      io.set_output(0, std::move(y));
+      return;
+    }
     const std::vector<int32_t> zps = zp ? ints_of(*zp) : std::vector<int32_t>(scales.size(), 0);
     const QuantRange range = type_range(out_type);
-    Tensor y(out_type, x.shape());
     std::vector<int32_t> q(static_cast<size_t>(x.numel()));
-    const int64_t n = x.numel();
     parallel_for((n + kChunk - 1) / kChunk, io.threads(), [&](int64_t c) {
       const int64_t begin = c * kChunk, end = std::min(n, begin + kChunk);
       for (int64_t i = begin; i < end; ++i) {
@@ -111,9 +125,20 @@ std::unique_ptr<OpKernel> make_dequantize(const NodeInfo& info, int64_t opset) {
     if (zp && zp->dtype() != x.dtype()) fail(ExitCode::kInput, "DequantizeLinear: zero point type differs from x's");
     const ParamLayout layout = param_layout("DequantizeLinear", x.shape(), scale, zp, axis, block_size, opset >= 13);
     const std::vector<float> scales = floats_of(scale);
-    const std::vector<int32_t> zps = zp ? ints_of(*zp) : std::vector<int32_t>(scales.size(), 0);
     Tensor y(scale.dtype(), x.shape());
     const int64_t n = x.numel();
+    if (const auto f8 = float8_format(x.dtype())) {
+      std::vector<float> zps(scales.size(), 0.0f);
+      for (size_t i = 0; zp && i < zps.size(); ++i) zps[i] = float8_to_float(zp->data<uint8_t>()[i], *f8);
+      const uint8_t* xs = x.data<uint8_t>();
+      for (int64_t i = 0; i < n; ++i) {
+        const auto p = static_cast<size_t>(layout.index(i));
+        store_float(y, i, (float8_to_float(xs[i], *f8) - zps[p]) * scales[p]);
+      }
+      io.set_output(0, std::move(y));
+      return;
+    }
+    const std::vector<int32_t> zps = zp ? ints_of(*zp) : std::vector<int32_t>(scales.size(), 0);
     parallel_for((n + kChunk - 1) / kChunk, io.threads(), [&](int64_t c) {
       const int64_t begin = c * kChunk, end = std::min(n, begin + kChunk);
       for (int64_t i = begin; i < end; ++i) {

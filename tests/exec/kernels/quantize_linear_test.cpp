@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "support/graph_builder.hpp"
@@ -80,6 +81,34 @@ TEST(QuantizeLinear, OutputDtypeAttributePicksTheTypeWithoutZeroPoint) {
 TEST(QuantizeLinear, RejectsAPerAxisScaleOfTheWrongLength) {
   const Tensor x(DataType::kFloat, {2, 3});
   EXPECT_THROW(run_op(op("QuantizeLinear"), {x, Tensor::from_vector<float>({2}, {1, 1})}, 1, 13), Error);
+}
+
+TEST(QuantizeLinear, Float8E4M3FnRoundsToNearestEvenAndSaturates) {
+  // 1 = 0x38; 0.3 -> 10/32 = 0x2A; 2.5 = 0x42; 1.0625 ties down to 1.0, 1.1875 up to 1.25 (0x3A);
+  // 500 and -1000 saturate to +-448 (0x7E, 0xFE).
+  const Tensor x = Tensor::from_vector<float>({7}, {1.0f, 0.3f, 2.5f, 1.0625f, 1.1875f, 500.0f, -1000.0f});
+  const auto y = run_op(op("QuantizeLinear"), {x, scalar(1.0f), Tensor(DataType::kFloat8E4M3FN, {})}, 1, 19);
+  ASSERT_EQ(y[0].dtype(), DataType::kFloat8E4M3FN);
+  EXPECT_EQ(bytes(y[0]), (std::vector<uint8_t>{0x38, 0x2A, 0x42, 0x38, 0x3A, 0x7E, 0xFE}));
+}
+
+TEST(QuantizeLinear, Float8WithoutSaturationOverflowsToInfinityOrNan) {
+  auto node = op("QuantizeLinear");
+  attr_int(node, "saturate", 0);
+  const Tensor x = Tensor::from_vector<float>({2}, {1e6f, -1e6f});
+  const auto e5m2 = run_op(node, {x, scalar(1.0f), Tensor(DataType::kFloat8E5M2, {})}, 1, 19);
+  EXPECT_EQ(bytes(e5m2[0]), (std::vector<uint8_t>{0x7C, 0xFC}));
+  const auto e4m3fnuz = run_op(node, {x, scalar(1.0f), Tensor(DataType::kFloat8E4M3FNUZ, {})}, 1, 19);
+  EXPECT_EQ(bytes(e4m3fnuz[0]), (std::vector<uint8_t>{0x80, 0x80}));
+}
+
+TEST(DequantizeLinear, DecodesFloat8FnuzIncludingSubnormalsAndNan) {
+  // 0x7F = 240 (the largest), 0x01 = 2^-10 (subnormal), 0x80 = NaN; scale 2.
+  const Tensor x = Tensor::from_bytes(DataType::kFloat8E4M3FNUZ, {3}, std::vector<uint8_t>{0x7F, 0x01, 0x80}.data(), 3);
+  const auto y = run_op(op("DequantizeLinear"), {x, scalar(2.0f)}, 1, 19);
+  EXPECT_EQ(y[0].data<float>()[0], 480.0f);
+  EXPECT_EQ(y[0].data<float>()[1], 2.0f / 1024.0f);
+  EXPECT_TRUE(std::isnan(y[0].data<float>()[2]));
 }
 
 TEST(DequantizeLinear, SubtractsTheZeroPointThenScales) {
