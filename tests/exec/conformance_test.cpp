@@ -141,6 +141,9 @@ double as_double(const Tensor& t, int64_t i) {
   }
 }
 
+// gtest prints the parameter of a failing case: the directory says which case it is.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.dir.string(); }
+
 class Conformance : public testing::TestWithParam<Case> {};
 
 TEST_P(Conformance, MatchesTheExpectedOutputs) {

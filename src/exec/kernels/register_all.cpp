@@ -5,6 +5,10 @@ namespace onnxq::exec {
 
 void register_all(KernelRegistry& registry) {
   register_elementwise(registry);
+  register_unary(registry);
+  register_activations(registry);
+  register_binary(registry);
+  register_cast(registry);
   register_shape_ops(registry);
   register_transpose_ops(registry);
   register_concat_split_ops(registry);
