@@ -34,6 +34,24 @@ inline void int_gemm(int64_t M, int64_t N, int64_t K, const int32_t* A, const in
   });
 }
 
+// C[M×N] = A[M×K] · B[K×N] (B row-major, as im2col lays out convolution columns), wrapping
+// like int_gemm. Work is split into (row, column block) chunks.
+inline void int_gemm_nn(int64_t M, int64_t N, int64_t K, const int32_t* A, const int32_t* B, int32_t* C, int threads) {
+  constexpr int64_t kCols = 256;
+  const int64_t col_chunks = (N + kCols - 1) / kCols;
+  parallel_for(M * col_chunks, threads, [&](int64_t chunk) {
+    const int64_t m = chunk / col_chunks, n0 = (chunk % col_chunks) * kCols, n1 = std::min(N, n0 + kCols);
+    uint32_t acc[kCols] = {};
+    for (int64_t k = 0; k < K; ++k) {
+      const auto a = static_cast<uint32_t>(A[m * K + k]);
+      if (a == 0) continue;
+      const auto* b = reinterpret_cast<const uint32_t*>(B + k * N);
+      for (int64_t n = n0; n < n1; ++n) acc[n - n0] += a * b[n];
+    }
+    for (int64_t n = n0; n < n1; ++n) C[m * N + n] = static_cast<int32_t>(acc[n - n0]);
+  });
+}
+
 // A MatMul of A [..., M, K] by B [..., K, N] with broadcast batch dimensions (1-D operands
 // promoted as numpy does): for each output matrix, the matrix index into A and into B.
 struct MatMulPlan {
