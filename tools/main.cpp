@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
 
   onnxq::cli::Action run;
   onnxq::cli::add_info_command(app, global, run);
+  onnxq::cli::add_preprocess_command(app, global, run);
   onnxq::cli::add_quantize_dynamic_command(app, global, run);
   onnxq::cli::add_run_command(app, global, run);
 

@@ -6,11 +6,6 @@
 // Without --model it writes the preset (default bert-base) into a temp dir, removed at the
 // end. Prints one Markdown table row per setting. Not a test: nothing here is asserted.
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,57 +20,18 @@
 #include <thread>
 #include <vector>
 
+#include "bench/child_process.hpp"
 #include "bench/transformer_model.hpp"
 #include "onnxq/error.hpp"
 #include "onnxq/model.hpp"
 #include "support/temp_dir.hpp"
 
-extern char** environ;
-
 namespace {
 
 namespace fs = std::filesystem;
-
-struct ChildResult {
-  int exit_code = -1;  // 128 + signal when killed
-  double seconds = 0;
-  uint64_t max_rss_bytes = 0;
-};
-
-// Runs argv[0] from PATH without a shell, stdout and stderr going to the given files (or
-// /dev/null), and waits with wait4() for the child's own resource usage.
-ChildResult run(const std::vector<std::string>& args, const fs::path& out = "/dev/null",
-                const fs::path& err = "/dev/null") {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-  ChildResult r;
-  const auto start = std::chrono::steady_clock::now();
-  pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot run " + args[0] + ": " + std::strerror(rc));
-  int status = 0;
-  rusage usage{};
-  while (wait4(pid, &status, 0, &usage) < 0)
-    if (errno != EINTR) throw std::runtime_error(std::string("wait4: ") + std::strerror(errno));
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.max_rss_bytes = static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
-  return r;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+using onnxq::bench::median;
+using onnxq::bench::run;
+using onnxq::bench::ChildResult;
 
 uint64_t dir_bytes(const fs::path& dir) {
   uint64_t total = 0;

@@ -6,8 +6,9 @@
 // Writes each output as OUT_DIR/output_<index>.npy and OUT_DIR/outputs.json, an object
 // mapping output names to those file names in session.outputNames order. onnxruntime-node
 // is found through NODE_PATH. ONNXQ_ORT_THREADS (default 1) and ONNXQ_ORT_OPT (disabled,
-// basic, extended, all; default all) tune the session. Any error prints one line to stderr
-// and exits 1.
+// basic, extended, all; default all) tune the session. With ONNXQ_ORT_REPEAT=K the run is
+// repeated K more times and OUT_DIR/timing.json gets the median latency in milliseconds.
+// Any error prints one line to stderr and exits 1.
 
 const fs = require('fs');
 const path = require('path');
@@ -115,6 +116,13 @@ async function main(argv) {
 
   const session = await ort.InferenceSession.create(model, sessionOptions());
   const results = await session.run(feeds);
+  const repeat = Number(process.env.ONNXQ_ORT_REPEAT || '0');
+  const times = [];
+  for (let i = 0; i < repeat; ++i) {
+    const start = process.hrtime.bigint();
+    await session.run(feeds);
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
 
   fs.mkdirSync(outDir, { recursive: true });
   const entries = [];
@@ -130,6 +138,12 @@ async function main(argv) {
   });
   // Built by hand so that the order is kept and no name can clash with object internals.
   fs.writeFileSync(path.join(outDir, 'outputs.json'), `{${entries.join(', ')}}\n`);
+  if (times.length) {
+    times.sort((a, b) => a - b);
+    const n = times.length;
+    const median = n % 2 ? times[(n - 1) / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+    fs.writeFileSync(path.join(outDir, 'timing.json'), `{"median_ms": ${median}}\n`);
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -1,8 +1,132 @@
+// Conv: im2col + GEMM, with two faster paths: pointwise convolutions (1x1, stride 1, no
+// padding) multiply the input directly, and depthwise 2-D convolutions (one input and one
+// output channel per group) run a direct loop, which GEMM would turn into many tiny
+// products.
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/parallel.hpp"
+#include "exec/dispatch.hpp"
+#include "exec/gemm.hpp"
 #include "exec/kernel.hpp"
+#include "exec/kernels/conv_shape.hpp"
 #include "exec/kernels/families.hpp"
+#include "exec/kernels/im2col.hpp"
 
 namespace onnxq::exec {
 
-void register_conv(KernelRegistry& /*registry*/) {}
+namespace {
+
+template <class T>
+void gemm_t(int64_t M, int64_t N, int64_t K, const T* A, const T* B, T beta, T* C, int threads) {
+  if constexpr (std::is_same_v<T, float>)
+    gemm_f32(false, false, M, N, K, 1.0f, A, K, B, N, beta, C, N, threads);
+  else
+    gemm_f64(false, false, M, N, K, 1.0, A, K, B, N, beta, C, N, threads);
+}
+
+// One output plane of a depthwise 2-D convolution. Columns whose taps all fall inside the
+// row skip the bounds checks; every output sums its taps in (kh, kw) order either way.
+template <class T>
+void depthwise_plane(const T* in, const T* w, T bias, const WindowGeometry& g, T* out) {
+  const int64_t H = g.in[0], W = g.in[1], OH = g.out[0], OW = g.out[1];
+  const int64_t KH = g.kernel[0], KW = g.kernel[1];
+  const int64_t sh = g.strides[0], sw = g.strides[1], dh = g.dilations[0], dw = g.dilations[1];
+  const int64_t ph = g.pad_begin[0], pw = g.pad_begin[1];
+  // Interior columns: ow * sw - pw >= 0 and ow * sw - pw + (KW - 1) * dw < W.
+  int64_t lo = (pw + sw - 1) / sw;
+  int64_t hi = W - (KW - 1) * dw + pw <= 0 ? 0 : (W - (KW - 1) * dw + pw + sw - 1) / sw;
+  lo = std::min(lo, OW);
+  hi = std::clamp(hi, lo, OW);
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    const int64_t ih0 = oh * sh - ph;
+    T* dst = out + oh * OW;
+    auto edge = [&](int64_t ow) {
+      T acc = T(0);
+      const int64_t iw0 = ow * sw - pw;
+      for (int64_t kh = 0; kh < KH; ++kh) {
+        const int64_t ih = ih0 + kh * dh;
+        if (ih < 0 || ih >= H) continue;
+        for (int64_t kw = 0; kw < KW; ++kw) {
+          const int64_t iw = iw0 + kw * dw;
+          if (iw >= 0 && iw < W) acc += in[ih * W + iw] * w[kh * KW + kw];
+        }
+      }
+      dst[ow] = acc + bias;
+    };
+    for (int64_t ow = 0; ow < lo; ++ow) edge(ow);
+    for (int64_t ow = lo; ow < hi; ++ow) {
+      T acc = T(0);
+      const int64_t iw0 = ow * sw - pw;
+      for (int64_t kh = 0; kh < KH; ++kh) {
+        const int64_t ih = ih0 + kh * dh;
+        if (ih < 0 || ih >= H) continue;
+        const T* row = in + ih * W + iw0;
+        const T* wr = w + kh * KW;
+        for (int64_t kw = 0; kw < KW; ++kw) acc += row[kw * dw] * wr[kw];
+      }
+      dst[ow] = acc + bias;
+    }
+    for (int64_t ow = hi; ow < OW; ++ow) edge(ow);
+  }
+}
+
+template <class T>
+void conv(const ConvShape& s, const T* x, const T* w, const T* b, T* y, int threads) {
+  const WindowGeometry& g = s.geometry;
+  const int64_t K = g.kernel_size(), in_size = g.in_size(), out_size = g.out_size();
+  const int64_t Cg = s.in_channels / s.group, Mg = s.out_channels / s.group;
+
+  if (Cg == 1 && Mg == 1 && g.rank() == 2) {
+    parallel_for(s.batch * s.out_channels, threads, [&](int64_t nc) {
+      const int64_t c = nc % s.out_channels;
+      depthwise_plane(x + nc * in_size, w + c * K, b ? b[c] : T(0), g, y + nc * out_size);
+    });
+    return;
+  }
+
+  bool pointwise = K == 1;
+  for (size_t d = 0; d < g.rank(); ++d)
+    pointwise = pointwise && g.strides[d] == 1 && g.pad_begin[d] == 0 && g.pad_end[d] == 0;
+  std::vector<T> col(pointwise ? 0 : static_cast<size_t>(Cg * K * out_size));
+  for (int64_t n = 0; n < s.batch; ++n)
+    for (int64_t grp = 0; grp < s.group; ++grp) {
+      const T* image = x + (n * s.in_channels + grp * Cg) * in_size;
+      T* out = y + (n * s.out_channels + grp * Mg) * out_size;
+      if (!pointwise) im2col(image, Cg, g, T(0), col.data(), threads);
+      if (b)
+        for (int64_t m = 0; m < Mg; ++m) std::fill(out + m * out_size, out + (m + 1) * out_size, b[grp * Mg + m]);
+      gemm_t<T>(Mg, out_size, Cg * K, w + grp * Mg * Cg * K, pointwise ? image : col.data(), b ? T(1) : T(0),
+                out, threads);
+    }
+}
+
+std::unique_ptr<OpKernel> make_conv(const NodeInfo& info) {
+  const WindowAttrs attrs = WindowAttrs::parse(info, false);
+  const int64_t group = info.attr_int("group", 1);
+  if (group <= 0) info.invalid("group must be positive");
+  return make_kernel([=](KernelIO& io) {
+    const Tensor& x = io.input(0);
+    const Tensor& w = io.input(1);
+    const Tensor* b = io.has_input(2) ? &io.input(2) : nullptr;
+    const ConvShape s = conv_shape(x, w, b, attrs, group, "Conv");
+    if (w.dtype() != x.dtype() || (b && b->dtype() != x.dtype()))
+      fail(ExitCode::kInput, "Conv: X, W and B must have the same element type");
+    Tensor y(x.dtype(), s.output_shape());
+    if (y.numel() > 0)
+      dispatch_float(x.dtype(), [&]<class T>(T) {
+        conv<T>(s, x.data<T>(), w.data<T>(), b ? b->data<T>() : nullptr, y.data<T>(), io.threads());
+      }, "Conv");
+    io.set_output(0, std::move(y));
+  });
+}
+
+}  // namespace
+
+void register_conv(KernelRegistry& registry) {
+  registry.add("Conv", make_conv, 1);
+}
 
 }  // namespace onnxq::exec

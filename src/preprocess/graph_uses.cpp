@@ -1,0 +1,77 @@
+#include "preprocess/graph_uses.hpp"
+
+#include <unordered_set>
+
+namespace onnxq::preprocessing {
+
+namespace {
+
+void subgraph_free_reads(const onnx::GraphProto& g, std::vector<std::string>& out) {
+  std::unordered_set<std::string> defined;
+  for (const auto& v : g.input()) defined.insert(v.name());
+  for (const auto& t : g.initializer()) defined.insert(t.name());
+  for (const auto& n : g.node()) {
+    for (const auto& r : node_reads(n))
+      if (!defined.count(r)) out.push_back(r);
+    for (const auto& o : n.output()) defined.insert(o);
+  }
+  for (const auto& v : g.output())
+    if (!defined.count(v.name())) out.push_back(v.name());
+}
+
+}  // namespace
+
+std::vector<std::string> node_reads(const onnx::NodeProto& node) {
+  std::vector<std::string> reads;
+  for (const auto& in : node.input())
+    if (!in.empty()) reads.push_back(in);
+  for (const auto& a : node.attribute()) {
+    if (a.has_g()) subgraph_free_reads(a.g(), reads);
+    for (const auto& g : a.graphs()) subgraph_free_reads(g, reads);
+  }
+  return reads;
+}
+
+GraphUses::GraphUses(const onnx::GraphProto& graph) {
+  for (int i = 0; i < graph.node_size(); ++i) {
+    std::set<std::string> once;
+    for (const auto& r : node_reads(graph.node(i)))
+      if (once.insert(r).second) readers[r].push_back(i);
+    for (const auto& o : graph.node(i).output())
+      if (!o.empty()) producer[o] = i;
+  }
+  for (const auto& v : graph.output()) graph_outputs.insert(v.name());
+}
+
+void replace_uses(onnx::GraphProto& graph, const std::string& from, const std::string& to) {
+  for (auto& node : *graph.mutable_node()) {
+    for (auto& in : *node.mutable_input())
+      if (in == from) in = to;
+    for (auto& a : *node.mutable_attribute()) {
+      // A subgraph that defines `from` itself shadows the outer name: leave it alone.
+      auto rename = [&](onnx::GraphProto& g) {
+        for (const auto& v : g.input())
+          if (v.name() == from) return;
+        for (const auto& n : g.node())
+          for (const auto& o : n.output())
+            if (o == from) return;
+        replace_uses(g, from, to);
+        for (auto& v : *g.mutable_output())
+          if (v.name() == from) v.set_name(to);
+      };
+      if (a.has_g()) rename(*a.mutable_g());
+      for (auto& g : *a.mutable_graphs()) rename(g);
+    }
+  }
+}
+
+void erase_nodes(onnx::GraphProto& graph, const std::set<int>& doomed) {
+  if (doomed.empty()) return;
+  auto* nodes = graph.mutable_node();
+  int kept = 0;
+  for (int i = 0; i < nodes->size(); ++i)
+    if (!doomed.count(i)) nodes->SwapElements(i, kept++);
+  nodes->DeleteSubrange(kept, nodes->size() - kept);
+}
+
+}  // namespace onnxq::preprocessing

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace onnxq::bench {
+
+struct ChildResult {
+  int exit_code = -1;  // 128 + signal when killed
+  double seconds = 0;
+  uint64_t max_rss_bytes = 0;
+};
+
+// Runs args[0] from PATH without a shell, stdout and stderr going to the given files (or
+// /dev/null), with `env` added to the environment, and waits with wait4() for the child's
+// own resource usage.
+ChildResult run(const std::vector<std::string>& args, const std::filesystem::path& out = "/dev/null",
+                const std::filesystem::path& err = "/dev/null", const std::map<std::string, std::string>& env = {});
+
+double median(std::vector<double> values);
+
+}  // namespace onnxq::bench

