@@ -7,6 +7,10 @@ namespace onnxq::exec {
 class KernelRegistry;
 
 void register_elementwise(KernelRegistry& registry);   // unary, activations, binary, Cast, Where
+void register_unary(KernelRegistry& registry);         // Abs, Exp, Sin, Round, IsNaN, Not, ...
+void register_activations(KernelRegistry& registry);   // Relu, Sigmoid, Gelu, Clip, PRelu, ...
+void register_binary(KernelRegistry& registry);        // Add, Pow, Mod, Max, Equal, And, BitShift, ...
+void register_cast(KernelRegistry& registry);          // Cast, CastLike
 void register_shape_ops(KernelRegistry& registry);     // Shape, Size, Reshape, Flatten, (Un)Squeeze
 void register_transpose_ops(KernelRegistry& registry); // Transpose, DepthToSpace, SpaceToDepth
 void register_concat_split_ops(KernelRegistry& registry);  // Concat, Split
