@@ -43,6 +43,8 @@ void add_run_command(CLI::App& app, const GlobalOptions& global, Action& run) {
       }
       std::printf("latency: median %.3f ms over %zu run%s\n", result.median_ms, result.latencies_ms.size(),
                   result.latencies_ms.size() == 1 ? "" : "s");
+      if (result.peak_memory_bytes)
+        std::printf("peak memory: %.1f MB\n", static_cast<double>(result.peak_memory_bytes) / 1e6);
     };
   });
 }

@@ -32,6 +32,8 @@ struct RunModelResult {
   std::vector<TensorSummary> outputs;
   std::vector<double> latencies_ms;  // one per repeat
   double median_ms = 0;
+  // The process's peak resident memory after the runs (Linux VmHWM; 0 where unknown).
+  uint64_t peak_memory_bytes = 0;
 };
 
 // Reads the inputs the options name, checked against the model's inputs (kInput naming the

@@ -3,6 +3,7 @@
 #include <map>
 #include <unordered_set>
 
+#include "core/allocator_tuning.hpp"
 #include "core/parallel.hpp"
 #include "exec/graph_plan.hpp"
 #include "onnxq/model.hpp"
@@ -39,6 +40,7 @@ void check_input(const ValueInfo& info, const Tensor& value) {
 }  // namespace
 
 Executor::Executor(const Model& model, ExecutorOptions options) : threads_(resolve_threads(options.threads)) {
+  tune_allocator_for_tensors();
   std::map<std::string, int64_t> opsets;
   for (const auto& o : model.proto().opset_import())
     opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = o.version();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <set>
 
 #include "onnxq/float16.hpp"
@@ -20,6 +21,15 @@ std::string safe_file_name(const std::string& tensor_name) {
 }
 
 namespace {
+
+// VmHWM rather than getrusage(): ru_maxrss keeps the high-water mark of whatever process
+// exec'd us, VmHWM belongs to this address space alone.
+uint64_t peak_memory_bytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // kB
+  return 0;
+}
 
 double element(const Tensor& t, int64_t i) {
   switch (t.dtype()) {
@@ -67,7 +77,12 @@ TensorSummary summarize_tensor(const std::string& name, const Tensor& value) {
 NamedTensors load_run_inputs(const Executor& executor, const RunModelOptions& options) {
   NamedTensors inputs;
   std::set<std::string> given;
+  std::string known;
+  for (const auto& info : executor.inputs()) known += (known.empty() ? "" : ", ") + info.name;
   for (const auto& [name, file] : options.inputs) {
+    const bool is_input = std::any_of(executor.inputs().begin(), executor.inputs().end(),
+                                      [&](const ValueInfo& i) { return i.name == name; });
+    if (!is_input) fail(ExitCode::kInput, "input '" + name + "' is not an input of the model (inputs: " + known + ")");
     if (!given.insert(name).second) fail(ExitCode::kUsage, "input '" + name + "' given twice");
     inputs.emplace_back(name, read_npy(file));
   }
@@ -104,6 +119,7 @@ RunModelResult run_model(const Model& model, const RunModelOptions& options) {
   std::sort(sorted.begin(), sorted.end());
   const size_t n = sorted.size();
   result.median_ms = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  result.peak_memory_bytes = peak_memory_bytes();
   if (!options.output_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options.output_dir, ec);
