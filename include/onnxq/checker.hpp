@@ -18,6 +18,10 @@ struct CheckResult {
 // float8 and 4-bit types) come back kUnchecked rather than failing: ONNX Runtime proves them.
 CheckResult check_model(const Model& model);
 
+// For a model onnxq itself rewrote: a checker failure is onnxq's bug (kInternal, "the
+// <what> model fails the ONNX checker: ..."), caught before anything is written.
+void require_checker_pass(const Model& model, const std::string& what);
+
 // ONNX shape inference, writing value_info into the model. Throws kInput with libonnx's
 // message when inference finds an inconsistency and `strict` is set; otherwise nodes it
 // can't infer are left without shapes.

@@ -94,6 +94,12 @@ CheckResult check_model(const Model& model) {
   }
 }
 
+void require_checker_pass(const Model& model, const std::string& what) {
+  const CheckResult check = check_model(model);
+  if (check.status == CheckResult::Status::kInvalid)
+    fail(ExitCode::kInternal, "the " + what + " model fails the ONNX checker: " + check.message);
+}
+
 void infer_shapes(Model& model, bool strict) {
   onnx::ShapeInferenceOptions options(/*check_type=*/strict, /*strict_mode=*/strict ? 1 : 0,
                                       /*data_prop=*/true);

@@ -135,9 +135,7 @@ PreprocessReport preprocess_file(const std::filesystem::path& input, const std::
   Model model = Model::load(input);
   PreprocessReport report = preprocess(model, options);
   report.file_bytes_before = model.model_file_bytes() + model.external_file_bytes();
-  const CheckResult check = check_model(model);
-  if (check.status == CheckResult::Status::kInvalid)
-    fail(ExitCode::kInternal, "the preprocessed model fails the ONNX checker: " + check.message);
+  require_checker_pass(model, "preprocessed");
   report.file_bytes_after = model.save(output, save);
   return report;
 }

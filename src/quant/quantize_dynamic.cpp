@@ -196,9 +196,7 @@ QuantizeReport quantize_dynamic_file(const std::filesystem::path& input, const s
   Model model = Model::load(input);
   QuantizeReport report = quantize_dynamic(model, options);
   report.file_bytes_before = model.model_file_bytes() + model.external_file_bytes();
-  const CheckResult check = check_model(model);
-  if (check.status == CheckResult::Status::kInvalid)
-    fail(ExitCode::kInternal, "the quantized model fails the ONNX checker: " + check.message);
+  require_checker_pass(model, "quantized");
   report.file_bytes_after = model.save(output, save);
   return report;
 }
