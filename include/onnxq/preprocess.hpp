@@ -38,6 +38,7 @@ struct PreprocessReport {
   int64_t nodes_before = 0, nodes_after = 0;
   int64_t initializers_before = 0, initializers_after = 0;
   int64_t value_infos = 0;  // intermediate tensors with a type after shape inference
+  std::string shape_inference_note;  // what shape inference could not do, if anything
   int64_t opset_before = 0, opset_after = 0;
   uint64_t file_bytes_before = 0, file_bytes_after = 0;
   double seconds = 0;

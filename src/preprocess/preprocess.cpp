@@ -119,9 +119,7 @@ PreprocessReport preprocess(Model& model, const PreprocessOptions& options) {
       if (totals.count(pass.name)) report.passes.push_back(totals[pass.name]);
   }
   if (options.shape_inference) {
-    std::string warning;
-    report.value_infos = preprocessing::infer_value_types(model, options.threads, &warning);
-    if (!warning.empty()) report.passes.push_back({"shape-inference", 0, warning});
+    report.value_infos = preprocessing::infer_value_types(model, options.threads, &report.shape_inference_note);
   }
   report.nodes_after = model.graph().node_size();
   report.initializers_after = model.graph().initializer_size();
@@ -152,6 +150,7 @@ nlohmann::json preprocess_report_to_json(const PreprocessReport& r) {
           {"initializers", {{"before", r.initializers_before}, {"after", r.initializers_after}}},
           {"opset", {{"before", r.opset_before}, {"after", r.opset_after}}},
           {"value_infos", r.value_infos},
+          {"shape_inference_note", r.shape_inference_note},
           {"file_bytes", {{"before", r.file_bytes_before}, {"after", r.file_bytes_after}}},
           {"seconds", r.seconds}};
 }
@@ -160,15 +159,18 @@ std::string preprocess_summary(const PreprocessReport& r) {
   std::string s;
   for (const auto& p : r.passes) {
     s += "  " + p.name + ": ";
-    s += p.warning.empty() ? std::to_string(p.changes) + " change" + (p.changes == 1 ? "" : "s") : "skipped: " + p.warning;
+    s += std::to_string(p.changes) + (p.changes == 1 ? " change" : " changes");
+    if (!p.warning.empty()) s += " (" + p.warning + ")";
     s += "\n";
   }
+  s += "  shape inference: " + std::to_string(r.value_infos) + " typed intermediate values";
+  if (!r.shape_inference_note.empty()) s += " (" + r.shape_inference_note + ")";
+  s += "\n";
   char line[256];
   std::snprintf(line, sizeof line,
-                "nodes %lld -> %lld, initializers %lld -> %lld, %lld typed intermediate values, %.2f s\n",
+                "nodes %lld -> %lld, initializers %lld -> %lld, %.2f s\n",
                 static_cast<long long>(r.nodes_before), static_cast<long long>(r.nodes_after),
-                static_cast<long long>(r.initializers_before), static_cast<long long>(r.initializers_after),
-                static_cast<long long>(r.value_infos), r.seconds);
+                static_cast<long long>(r.initializers_before), static_cast<long long>(r.initializers_after), r.seconds);
   return s + line;
 }
 

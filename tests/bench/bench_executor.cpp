@@ -22,7 +22,7 @@
 
 #include "bench/child_process.hpp"
 #include "support/cnn_model.hpp"
-#include "bench/transformer_model.hpp"
+#include "support/transformer_model.hpp"
 #include "onnxq/model.hpp"
 #include "onnxq/npy.hpp"
 #include "support/graph_builder.hpp"

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "bench/child_process.hpp"
-#include "bench/transformer_model.hpp"
+#include "support/transformer_model.hpp"
 #include "onnxq/error.hpp"
 #include "onnxq/model.hpp"
 #include "support/temp_dir.hpp"

@@ -9,7 +9,7 @@
 #include <iostream>
 #include <string>
 
-#include "bench/transformer_model.hpp"
+#include "support/transformer_model.hpp"
 #include "onnxq/error.hpp"
 
 namespace {

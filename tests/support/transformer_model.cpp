@@ -1,4 +1,4 @@
-#include "bench/transformer_model.hpp"
+#include "support/transformer_model.hpp"
 
 #include <cmath>
 #include <limits>
