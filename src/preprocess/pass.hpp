@@ -16,6 +16,9 @@ namespace onnxq::preprocessing {
 struct PassContext {
   Model& model;
   const PreprocessOptions& options;
+  // Why a pass left something alone that it would normally change; the driver reports
+  // these with the pass (the model stays valid: the node is kept as it was).
+  std::vector<std::string> warnings;
 };
 
 struct PassDef {

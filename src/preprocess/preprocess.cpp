@@ -101,7 +101,7 @@ PreprocessReport preprocess(Model& model, const PreprocessOptions& options) {
     // and Shape folding needs static shapes.
     if (options.shape_inference) preprocessing::infer_value_types(model, options.threads, nullptr);
     std::map<std::string, PassReport> totals;
-    preprocessing::PassContext ctx{model, options};
+    preprocessing::PassContext ctx{model, options, {}};
     for (int round = 0; round < 8; ++round) {
       int64_t round_changes = 0;
       for (const auto& pass : preprocessing::PassRegistry::global().passes()) {
@@ -109,8 +109,14 @@ PreprocessReport preprocess(Model& model, const PreprocessOptions& options) {
           continue;
         auto& total = totals[pass.name];
         total.name = pass.name;
+        ctx.warnings.clear();
         const int64_t n = with_context("pass " + pass.name, [&] { return pass.run(ctx); });
         total.changes += n;
+        // Later rounds see the same nodes again: keep the first round's words.
+        if (total.warning.empty() && !ctx.warnings.empty()) {
+          total.warning = ctx.warnings.front();
+          if (ctx.warnings.size() > 1) total.warning += " (and " + std::to_string(ctx.warnings.size() - 1) + " more)";
+        }
         round_changes += n;
       }
       if (round_changes == 0) break;

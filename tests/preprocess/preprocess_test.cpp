@@ -188,6 +188,24 @@ TEST(Preprocess, SharesIdenticalInitializersAndDropsDeadNodes) {
   EXPECT_EQ(model.graph().node(1).input(1), "a");
 }
 
+TEST(Preprocess, WarnsAboutAConstantNodeItCannotFoldAndKeepsIt) {
+  GraphBuilder g;
+  g.input("x", DataType::kFloat, {2}).output("y", DataType::kFloat, {2});
+  g.initializer("a", Tensor::from_vector<float>({2}, {1, 2}));
+  g.initializer("shape", Tensor::from_vector<int64_t>({1}, {3}));  // 2 elements can't become 3
+  g.node("Reshape", {"a", "shape"}, {"r"}, "bad_reshape");
+  g.node("Add", {"x", "x"}, {"y"});
+  g.node("Identity", {"r"}, {"unused_but_kept"});
+  g.output("unused_but_kept", DataType::kFloat, {3});
+  Model model = g.model();
+  const auto report = preprocess(model, {});
+  std::string warning;
+  for (const auto& p : report.passes)
+    if (p.name == "fold-constants") warning = p.warning;
+  EXPECT_NE(warning.find("'bad_reshape' (Reshape) not folded"), std::string::npos) << warning;
+  EXPECT_EQ(test::count(test::op_counts(model), "Reshape"), 1);
+}
+
 TEST(Preprocess, FixesDynamicInputDimensionsFromInputShapes) {
   GraphBuilder g;
   g.input("x", DataType::kFloat, {"N", 3}).output("y", DataType::kFloat, {"N", 3});

@@ -87,8 +87,10 @@ int64_t run(PassContext& ctx) {
         for (const auto& t : out) out_bytes += t.defined() ? t.nbytes() : 0;
         if (out_bytes > ctx.options.fold_size_limit && out_bytes > input_bytes) continue;
         outputs = std::move(out);
-      } catch (const Error&) {
-        continue;  // a node the kernels reject stays for the runtime to judge
+      } catch (const Error& e) {
+        // The node stays for the runtime to judge; the user hears why it was not folded.
+        ctx.warnings.push_back("node '" + node.name() + "' (" + node.op_type() + ") not folded: " + e.what());
+        continue;
       }
     }
     for (int o = 0; o < node.output_size(); ++o) {
