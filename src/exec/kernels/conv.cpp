@@ -90,7 +90,11 @@ void conv(const ConvShape& s, const T* x, const T* w, const T* b, T* y, int thre
   bool pointwise = K == 1;
   for (size_t d = 0; d < g.rank(); ++d)
     pointwise = pointwise && g.strides[d] == 1 && g.pad_begin[d] == 0 && g.pad_end[d] == 0;
-  std::vector<T> col(pointwise ? 0 : static_cast<size_t>(Cg * K * out_size));
+  // The im2col buffer is reused per thread: a fresh one per call (zeroed, freshly
+  // page-faulted, tens of MB on PaddleOCR det) cost more than the convolution itself.
+  // im2col writes every element, padding included, so stale contents never show.
+  thread_local std::vector<T> col;
+  if (!pointwise && col.size() < static_cast<size_t>(Cg * K * out_size)) col.resize(static_cast<size_t>(Cg * K * out_size));
   for (int64_t n = 0; n < s.batch; ++n)
     for (int64_t grp = 0; grp < s.group; ++grp) {
       const T* image = x + (n * s.in_channels + grp * Cg) * in_size;
