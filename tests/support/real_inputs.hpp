@@ -8,8 +8,8 @@
 
 namespace onnxq::test {
 
-// Inputs for the real npm models, made from the files in models/data as their authors'
-// pipelines make them (see ../shared/data/README.md).
+// Inputs for the real npm models, made from the files in models/data the way the models'
+// own pipelines prepare them (PaddleOCR's resize/normalize, Silero's 512-sample chunks).
 
 // models/data/<relative>
 std::filesystem::path data_file(const std::string& relative);

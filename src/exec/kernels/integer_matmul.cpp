@@ -191,10 +191,10 @@ std::vector<float> dequantize_nbits(const std::string& op, int64_t N, int64_t K,
 std::unique_ptr<OpKernel> make_matmul_nbits(const NodeInfo& info) {
   const int64_t K = info.required_int("K"), N = info.required_int("N");
   const int64_t bits = info.attr_int("bits", 4), block = info.required_int("block_size");
-  if (bits != 2 && bits != 4 && bits != 8) info.unsupported("bits=" + std::to_string(bits) + " is not implemented");
+  if (bits != 2 && bits != 4 && bits != 8) info.unsupported("bits=" + std::to_string(bits) + ": onnxq runs 2-, 4- and 8-bit weights");
   if (block < 16 || (block & (block - 1)) != 0) info.invalid("block_size must be a power of 2 and >= 16");
   if (K <= 0 || N <= 0) info.invalid("K and N must be positive");
-  if (info.has_input(4)) info.unsupported("g_idx is not implemented");
+  if (info.has_input(4)) info.unsupported("the g_idx input (act-order group indices) is not supported by onnxq's executor");
   return make_kernel([=](KernelIO& io) {
     const std::string op = "MatMulNBits";
     const Tensor& a = io.input(0);

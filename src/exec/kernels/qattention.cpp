@@ -60,8 +60,8 @@ std::unique_ptr<OpKernel> make_qattention(const NodeInfo& info) {
   a.mask_filter_value = info.attr_float("mask_filter_value", -10000.0f);
   a.scale = info.attr_float("scale", 0.0f);
   if (a.heads <= 0) info.invalid("num_heads must be positive");
-  if (info.has_input(8)) info.unsupported("past state is not implemented");
-  if (info.has_attr("qkv_hidden_sizes")) info.unsupported("qkv_hidden_sizes is not implemented");
+  if (info.has_input(8)) info.unsupported("the past input (decoder key/value cache) is not supported by onnxq's executor");
+  if (info.has_attr("qkv_hidden_sizes")) info.unsupported("qkv_hidden_sizes (unequal Q/K/V widths) is not supported by onnxq's executor");
   return make_kernel([=](KernelIO& io) {
     const std::string op = "QAttention";
     const Tensor& x = io.input(0);

@@ -78,7 +78,7 @@ RnnAttrs parse_rnn_attrs(const NodeInfo& info, const std::vector<std::string>& d
     const ActivationSpec* spec = nullptr;
     for (const auto& s : kActivations)
       if (lower == s.name) spec = &s;
-    if (!spec) info.unsupported("activation '" + name + "' is not implemented");
+    if (!spec) info.invalid("unknown activation '" + name + "' (not one of the activations ONNX defines for RNNs)");
     Activation act{spec->kind, spec->alpha, spec->beta};
     // The lists are consumed in order by the functions that take parameters.
     if (spec->params >= 1 && next_alpha < alphas.size()) act.alpha = alphas[next_alpha++];
