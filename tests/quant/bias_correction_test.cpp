@@ -41,19 +41,20 @@ Model with_rounded_weight(const Model& m, const std::string& w, int axis, const 
   return out;
 }
 
-// Per output channel (axis 1 for rank > 2, the last axis for rank 2), the mean of b − a over
-// every sample and position, and the largest |mean|.
-double largest_mean_error(const Model& a, const Model& b, const std::vector<Tensor>& xs) {
+// Per output channel (axis 1 for rank > 2 unless `channels_last`, else the last axis), the mean
+// of b − a over every sample and position, and the largest |mean|.
+double largest_mean_error(const Model& a, const Model& b, const std::vector<Tensor>& xs, bool channels_last = false) {
   Executor ea(a, {1}), eb(b, {1});
   std::vector<double> sum;
   int64_t count = 0;
   for (const auto& x : xs) {
     const Tensor ya = ea.run({{"x", x}})[0], yb = eb.run({{"x", x}})[0];
-    const int64_t channels = ya.rank() > 2 ? ya.shape()[1] : ya.shape().back();
-    const int64_t inner = ya.rank() > 2 ? ya.numel() / (ya.shape()[0] * channels) : 1;
+    const bool axis1 = ya.rank() > 2 && !channels_last;
+    const int64_t channels = axis1 ? ya.shape()[1] : ya.shape().back();
+    const int64_t inner = axis1 ? ya.numel() / (ya.shape()[0] * channels) : 1;
     sum.resize(static_cast<size_t>(channels), 0.0);
     for (int64_t i = 0; i < ya.numel(); ++i) {
-      const int64_t c = ya.rank() > 2 ? (i / inner) % channels : i % channels;
+      const int64_t c = axis1 ? (i / inner) % channels : i % channels;
       sum[static_cast<size_t>(c)] += static_cast<double>(yb.data<float>()[i]) - ya.data<float>()[i];
     }
     count += ya.numel() / channels;
@@ -169,6 +170,42 @@ TEST(BiasCorrection, CancelsTheShiftOfAGemmWithTransposedWeightAlphaAndBeta) {
   observe_and_correct(corrected, xs, options);
   EXPECT_GT(before, 1e-4);
   EXPECT_LT(largest_mean_error(float_model, with_rounded_weight(corrected, "w", 0, options), xs), 1e-6);
+}
+
+// x -> MatMul(w) -> Add(b) -> y, as PyTorch exports a Linear layer.
+Model linear_model(bool second_reader) {
+  GraphBuilder g(13);
+  g.input("x", DataType::kFloat, {2, 5, 12}).output("y", DataType::kFloat);
+  g.initializer("w", test::random_tensor({12, 7}, 21, -0.9f, 0.9f));
+  g.initializer("b", test::random_tensor({7}, 22));
+  g.node("MatMul", {"x", "w"}, {"h"}, "linear");
+  g.node("Add", {"b", "h"}, {"y"}, "bias");
+  if (second_reader) {
+    g.output("h2", DataType::kFloat);
+    g.node("Relu", {"h"}, {"h2"}, "relu");
+  }
+  return g.model();
+}
+
+TEST(BiasCorrection, ShiftsTheAddAfterAMatMul) {
+  const Model float_model = linear_model(false);
+  const auto xs = samples({2, 5, 12}, 3);
+  const StaticQuantOptions options;
+  const double before =
+      largest_mean_error(float_model, with_rounded_weight(float_model, "w", 1, options), xs, true);
+  Model corrected = copy_of(float_model);
+  observe_and_correct(corrected, xs, options);
+  EXPECT_GT(before, 1e-4);
+  EXPECT_LT(largest_mean_error(float_model, with_rounded_weight(corrected, "w", 1, options), xs, true), 1e-6);
+}
+
+TEST(BiasCorrection, LeavesAMatMulAloneWhenItsOutputHasAnotherReader) {
+  Model m = linear_model(true);
+  const Tensor b = test::initializer_value(m, "b");
+  observe_and_correct(m, samples({2, 5, 12}, 1), {});
+  const Tensor after = test::initializer_value(m, "b");
+  EXPECT_EQ(std::vector<float>(after.data<float>(), after.data<float>() + 7),
+            std::vector<float>(b.data<float>(), b.data<float>() + 7));
 }
 
 TEST(BiasCorrection, LeavesExcludedNodesAlone) {

@@ -144,9 +144,10 @@ void observe_conv(BiasCorrectionObserver::Layer& l, const Tensor& x, int threads
   });
 }
 
-void observe_gemm(BiasCorrectionObserver::Layer& l, const Tensor& a) {
-  if (a.rank() != 2 || a.shape()[1] != l.channels) return;
-  const int64_t m = a.shape()[0], k = a.shape()[1];
+// Gemm's A [M, K], or MatMul's A [..., K]: every row is one output position.
+void observe_rows(BiasCorrectionObserver::Layer& l, const Tensor& a) {
+  if (a.rank() < 1 || a.shape().back() != l.channels) return;
+  const int64_t k = l.channels, m = a.numel() / k;
   if (l.sums.sums.empty()) l.sums.sums.assign(static_cast<size_t>(k), 0.0);
   const float* x = a.data<float>();
   for (int64_t i = 0; i < m; ++i)
@@ -202,7 +203,7 @@ BiasCorrectionObserver::BiasCorrectionObserver(const Model& model, const StaticQ
     const auto* w = constant_weight(model, n.input(1));
     if (!w || constant_weight(model, n.input(0)) || model.find_initializer(n.input(0))) continue;
     Layer l;
-    l.node = std::to_string(i);
+    l.node = l.bias_node = i;
     if (n.op_type() == "Conv" && (w->dims_size() == 3 || w->dims_size() == 4)) {
       const size_t dims = static_cast<size_t>(w->dims_size() - 2);
       l.channels = w->dims(1) * attr_or(n, "group", 1);
@@ -216,8 +217,31 @@ BiasCorrectionObserver::BiasCorrectionObserver(const Model& model, const StaticQ
     } else if (n.op_type() == "Gemm" && w->dims_size() == 2 && attr_or(n, "transA", 0) == 0) {
       const auto* beta = find_attr(n, "beta");
       if (beta && beta->f() == 0.0f) continue;
-      l.conv = false;
+      l.kind = Layer::Kind::kGemm;
       l.channels = attr_or(n, "transB", 0) ? w->dims(1) : w->dims(0);
+    } else if (n.op_type() == "MatMul" && w->dims_size() == 2 && n.input_size() == 2) {
+      // The Add of a bias must be the MatMul output's only reader, and the graph must not
+      // output it.
+      const std::string& y = n.output(0);
+      int reader = -1, readers = 0;
+      for (int j = 0; j < g.node_size(); ++j)
+        for (const auto& in : g.node(j).input())
+          if (in == y) {
+            reader = j;
+            ++readers;
+          }
+      bool graph_output = false;
+      for (const auto& o : g.output()) graph_output |= o.name() == y;
+      if (readers != 1 || graph_output) continue;
+      const auto& add = g.node(reader);
+      if (add.op_type() != "Add" || !is_onnx(add) || add.input_size() != 2) continue;
+      const int slot = add.input(0) == y ? 1 : 0;
+      const auto* b = constant_weight(model, add.input(slot));
+      if (!b || add.input(1 - slot) != y || b->dims_size() == 0 || b->dims(b->dims_size() - 1) != w->dims(1)) continue;
+      l.kind = Layer::Kind::kMatMul;
+      l.channels = w->dims(0);
+      l.bias_node = reader;
+      l.bias_slot = slot;
     } else {
       continue;
     }
@@ -235,10 +259,10 @@ void BiasCorrectionObserver::observe(const std::string& name, const Tensor& valu
   auto it = by_input_.find(name);
   if (it == by_input_.end() || value.dtype() != DataType::kFloat || value.numel() == 0) return;
   for (Layer& l : it->second) {
-    if (l.conv)
+    if (l.kind == Layer::Kind::kConv)
       observe_conv(l, value, threads_);
     else
-      observe_gemm(l, value);
+      observe_rows(l, value);
   }
 }
 
@@ -250,10 +274,12 @@ BiasCorrectionResult apply_bias_correction(Model& model, const BiasCorrectionObs
   for (const auto& [input, layers] : observed.layers())
     for (const auto& l : layers) {
       if (l.sums.positions == 0) continue;
-      auto& node = *graph.mutable_node(std::stoi(l.node));
+      using Kind = BiasCorrectionObserver::Layer::Kind;
+      const auto& node = graph.node(l.node);
       const Tensor w = model.tensor_data(*model.find_initializer(node.input(1)));
-      const bool trans_b = !l.conv && attr_or(node, "transB", 0);
-      const WeightQuantSpec spec = static_weight_spec(options, l.conv ? 0 : (trans_b ? 0 : 1));
+      const bool trans_b = l.kind == Kind::kGemm && attr_or(node, "transB", 0);
+      // The axes the quantizer's rules give: Conv 0, Gemm 0 with transB else 1, MatMul 1.
+      const WeightQuantSpec spec = static_weight_spec(options, l.kind == Kind::kConv || trans_b ? 0 : 1);
       const Tensor wq = with_context("weight '" + node.input(1) + "'", [&] {
         return dequantize_weight(quantize_weight(w, spec, options.threads), spec);
       });
@@ -262,7 +288,7 @@ BiasCorrectionResult apply_bias_correction(Model& model, const BiasCorrectionObs
       const double inv = 1.0 / static_cast<double>(l.sums.positions);
       const std::vector<double>& mean = l.sums.sums;  // scaled by inv below
       std::vector<double> shift;
-      if (l.conv) {
+      if (l.kind == Kind::kConv) {
         // W [C_out, C_in/group, k...]; group g reads input channels [g·C_in/group, (g+1)·C_in/group).
         const int64_t cout = w.shape()[0], cin_g = w.shape()[1];
         const int64_t taps = w.numel() / (cout * cin_g);
@@ -278,10 +304,10 @@ BiasCorrectionResult apply_bias_correction(Model& model, const BiasCorrectionObs
           shift[static_cast<size_t>(c)] = s * inv;
         }
       } else {
-        // Y = alpha·A·B' + beta·C with B' = B or Bᵀ, [K, N].
+        // Y = alpha·A·B' + beta·C with B' = B or Bᵀ, [K, N]; MatMul + Add is alpha = beta = 1.
         const int64_t k = l.channels, n = w.numel() / k;
-        const auto* alpha = find_attr(node, "alpha");
-        const auto* beta = find_attr(node, "beta");
+        const auto* alpha = l.kind == Kind::kGemm ? find_attr(node, "alpha") : nullptr;
+        const auto* beta = l.kind == Kind::kGemm ? find_attr(node, "beta") : nullptr;
         const double scale = (alpha ? alpha->f() : 1.0) / (beta ? beta->f() : 1.0);
         shift.assign(static_cast<size_t>(n), 0.0);
         for (int64_t j = 0; j < n; ++j) {
@@ -294,15 +320,18 @@ BiasCorrectionResult apply_bias_correction(Model& model, const BiasCorrectionObs
         }
       }
       const int64_t channels = static_cast<int64_t>(shift.size());
+      auto& holder = *graph.mutable_node(l.bias_node);
       Tensor bias;
       bool in_place = false;
       // A Gemm's C may be [M, N]: every row takes the shift.
-      if (!current_bias(model, node, 2, channels, bias, in_place) || bias.shape().empty() ||
+      if (!current_bias(model, holder, l.bias_slot, channels, bias, in_place) || bias.shape().empty() ||
           bias.shape().back() != channels)
         continue;
-      std::string name = in_place ? node.input(2) : names.unique((node.name().empty() ? node.output(0) : node.name()) + "_bias_corrected");
-      while (node.input_size() <= 2) node.add_input("");
-      node.set_input(2, name);
+      const std::string name =
+          in_place ? holder.input(l.bias_slot)
+                   : names.unique((node.name().empty() ? node.output(0) : node.name()) + "_bias_corrected");
+      while (holder.input_size() <= l.bias_slot) holder.add_input("");
+      holder.set_input(l.bias_slot, name);
       Tensor shifted(DataType::kFloat, bias.shape());
       for (int64_t i = 0; i < bias.numel(); ++i)
         shifted.data<float>()[i] =

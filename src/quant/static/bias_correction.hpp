@@ -19,8 +19,9 @@ namespace onnxq {
 // layer's weight rounding. Each layer is corrected for its own weights only: measuring the output
 // shift of the quantized model instead would count every upstream layer's shift again.
 //
-// Layers: Conv with 1 or 2 spatial dims, and Gemm (transA = 0), with a constant float weight,
-// chosen by the quantizer's op-type and node filters.
+// Layers: Conv with 1 or 2 spatial dims, Gemm (transA = 0), and MatMul with a 2-D weight whose
+// only reader is an Add of a constant bias (how PyTorch exports a Linear layer), each with a
+// constant float weight, chosen by the quantizer's op-type and node filters.
 
 // Per selected layer (by node name): the sum of every weight element's input over all output
 // positions of all samples, laid out as the weight without its output axis, and the count.
@@ -39,8 +40,10 @@ class BiasCorrectionObserver {
   void observe(const std::string& name, const Tensor& value);
 
   struct Layer {
-    std::string node;
-    bool conv = true;
+    enum class Kind { kConv, kGemm, kMatMul } kind = Kind::kConv;
+    int node = -1;       // index in the main graph
+    int bias_node = -1;  // the node holding the bias (the Add after a MatMul), and its input slot
+    int bias_slot = 2;
     int64_t channels = 0;        // input channels (Conv) or K (Gemm)
     std::vector<int64_t> kernel, strides, dilations, pads;  // Conv: per spatial dim; pads begin..., end...
     std::string auto_pad;
