@@ -22,8 +22,12 @@ using onnx::NodeProto;
 
 constexpr int kFloat = onnx::TensorProto::FLOAT;
 // A float32 weight read only by float32 nodes is stored 16-bit behind a Cast from this size on;
-// below, the Cast would cost more bytes than it saves.
-constexpr int64_t kMinCastElements = 16;
+// below, the Cast node (about 100 bytes of names) would cost more than the 2 bytes per value
+// it saves.
+constexpr int64_t kMinCastElements = 64;
+// float16 rounds a normal value to 11 significant bits, about 70 dB; a tensor that keeps less
+// lost values to the subnormal range.
+constexpr double kFaithfulSqnrDb = 50.0;
 
 std::string format_float(float v) {
   char buf[32];
@@ -71,18 +75,6 @@ void collect_types(const GraphProto& g, Types& t) {
       }
 }
 
-// Every name read by nodes of the subgraphs of `g` (at any depth).
-void names_read_in_bodies(const GraphProto& g, std::set<std::string>& names, bool inside) {
-  for (const auto& n : g.node()) {
-    if (inside)
-      for (const auto& i : n.input()) names.insert(i);
-    for (const auto& a : n.attribute()) {
-      if (a.has_g()) names_read_in_bodies(a.g(), names, true);
-      for (const auto& sub : a.graphs()) names_read_in_bodies(sub, names, true);
-    }
-  }
-}
-
 void rename_reads(GraphProto& g, const std::string& from, const std::string& to) {
   for (auto& n : *g.mutable_node()) {
     for (auto& i : *n.mutable_input())
@@ -126,6 +118,14 @@ bool slot_allows(const Ctx& c, const onnx::OpSchema* s, bool input, int i, int t
   return false;
 }
 
+bool moves_data_only(const std::string& op) {
+  static const std::set<std::string> ops = {
+      "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Concat", "Split", "Slice",
+      "Gather", "GatherElements", "GatherND", "Expand", "Tile", "Pad", "DepthToSpace", "SpaceToDepth",
+      "Cast", "Shape", "Size", "ConstantOfShape", "ScatterND", "ScatterElements", "If", "Loop", "Scan"};
+  return ops.count(op) > 0;
+}
+
 int cast_to(const NodeProto& n) {
   for (const auto& a : n.attribute())
     if (a.name() == "to") return static_cast<int>(a.i());
@@ -148,8 +148,11 @@ class GraphConverter {
  public:
   // `outer`: the types of every value visible here (inferred ones included), with the outer
   // graphs' decisions applied.
-  GraphConverter(Ctx& c, GraphProto& g, const Types& outer, bool io_half)
-      : c_(c), g_(g), types_(outer), io_half_(io_half) {
+  // `original`: the types every visible value had before conversion (inferred ones included);
+  // `current`: the same with the enclosing graphs' decisions applied.
+  GraphConverter(Ctx& c, GraphProto& g, const Types& original, const Types& current, bool io_half)
+      : c_(c), g_(g), original_(original), types_(current), io_half_(io_half) {
+    collect_types(g_, original_);
     collect_types(g_, types_);
   }
 
@@ -162,9 +165,10 @@ class GraphConverter {
   }
 
  private:
+  // Was float32 before conversion (an outer value may be 16-bit by now: see type_of).
   bool is_float32(const std::string& v) const {
-    auto it = types_.find(v);
-    return !v.empty() && it != types_.end() && it->second == kFloat;
+    auto it = original_.find(v);
+    return !v.empty() && it != original_.end() && it->second == kFloat;
   }
   bool is_half(const std::string& v) const {
     auto it = types_.find(v);
@@ -188,9 +192,9 @@ class GraphConverter {
 
   int find(int i) { return parent_[i] == i ? i : parent_[i] = find(parent_[i]); }
 
-  // Candidates convert in connected runs; a run converts only when it touches something 16-bit
-  // (a 16-bit graph input or output, an outer or existing 16-bit value): a run of float16-capable
-  // ops between float32 ones would only gain Casts.
+  // Candidates convert in connected runs. A run converts when it computes something or touches
+  // something 16-bit (a 16-bit graph input or output, an outer or existing 16-bit value); a run
+  // that only moves data between float32 ops would gain nothing but Casts.
   void decide_nodes() {
     const int n = g_.node_size();
     candidate_.assign(n, false);
@@ -204,6 +208,7 @@ class GraphConverter {
     std::map<std::string, int> producer;
     for (int i = 0; i < n; ++i) {
       candidate_[i] = candidate(g_.node(i));
+      anchored[i] = candidate_[i] && !moves_data_only(g_.node(i).op_type());
       for (const auto& o : g_.node(i).output()) producer[o] = i;
     }
     for (int i = 0; i < n; ++i) {
@@ -280,6 +285,7 @@ class GraphConverter {
         if (o == name) o = inner;
       rename_reads(g_, name, inner);
       final_[inner] = have;
+      original_[inner] = kFloat;
       types_[inner] = kFloat;
       output_casts_[producer[name]].push_back(make_cast(inner, name, want));
       final_[name] = want;
@@ -317,10 +323,17 @@ class GraphConverter {
   void plan_reads() {
     for (int i = 0; i < g_.node_size(); ++i)
       for (const auto& o : g_.node(i).output()) producer_[o] = i;
-    std::set<std::string> overridable, outputs, in_bodies;
+    std::set<std::string> overridable, outputs;
     for (const auto& v : g_.input()) overridable.insert(v.name());
     for (const auto& v : g_.output()) outputs.insert(v.name());
-    names_read_in_bodies(g_, in_bodies, false);
+    // Names read inside subgraphs, and whether every such read could take a 16-bit value
+    // behind a Cast (the body inserts its own Casts).
+    std::map<std::string, bool> body_touchable;
+    for (const auto& n : g_.node())
+      for (const auto& a : n.attribute()) {
+        if (a.has_g()) collect_body_reads(a.g(), body_touchable);
+        for (const auto& sub : a.graphs()) collect_body_reads(sub, body_touchable);
+      }
     std::map<std::string, const onnx::TensorProto*> initializers;
     for (const auto& t : g_.initializer())
       if (t.data_type() == kFloat && !overridable.count(t.name()) && !outputs.count(t.name())) initializers[t.name()] = &t;
@@ -352,26 +365,48 @@ class GraphConverter {
         reads[v].push_back({i, k, convert_[i] && allows ? c_.half : kFloat, touchable});
       }
     }
+    for (const auto& [v, touchable] : body_touchable)
+      if (is_float32(v) && (initializers.count(v) || constants.count(v))) reads[v];  // read in bodies only
     for (auto& [v, rs] : reads) {
       const bool storage = initializers.count(v) || constants.count(v);
       if (storage) {
-        bool any_half = false, all_half = true, all_touchable = !in_bodies.count(v);
+        const auto body = body_touchable.find(v);
+        const bool in_body = body != body_touchable.end();
+        // A body's reader may want float32: count it as one.
+        bool any_half = false, all_half = !in_body, all_touchable = !in_body || body->second;
         for (const auto& r : rs) {
           any_half |= r.want == c_.half;
           all_half &= r.want == c_.half;
           all_touchable &= r.touchable;
         }
         const int64_t elements = element_count(v, initializers, constants);
-        const bool to_half = all_touchable && (all_half || elements >= kMinCastElements);
-        if (to_half) {
-          convert_storage(v, initializers, constants);
+        // Read in 16 bits anyway: convert. Read in float32 only: store 16-bit behind a Cast
+        // when that is worth a node and loses nothing but rounding.
+        const bool to_half = all_touchable && (all_half || elements >= kMinCastElements) &&
+                             convert_storage(v, initializers, constants, !all_half);
+        if (to_half)
           final_[v] = c_.half;
-        } else if (!any_half) {
+        else if (!any_half)
           continue;
-        }
       }
       for (const auto& r : rs)
         if (type_of(v) != r.want) g_.mutable_node(r.node)->set_input(r.slot, cast_of(v, r.want));
+    }
+  }
+
+  void collect_body_reads(const GraphProto& body, std::map<std::string, bool>& touchable) const {
+    for (const auto& n : body.node()) {
+      const auto* s = schema_of(c_, n);
+      for (int k = 0; k < n.input_size(); ++k) {
+        const bool ok = slot_allows(c_, s, true, k, onnx::TensorProto::FLOAT16) &&
+                        !is_quantization_op(n.op_type()) && is_onnx(n);
+        auto [it, fresh] = touchable.try_emplace(n.input(k), ok);
+        if (!fresh) it->second = it->second && ok;
+      }
+      for (const auto& a : n.attribute()) {
+        if (a.has_g()) collect_body_reads(a.g(), touchable);
+        for (const auto& sub : a.graphs()) collect_body_reads(sub, touchable);
+      }
     }
   }
 
@@ -388,37 +423,43 @@ class GraphConverter {
     return n;
   }
 
-  void convert_tensor(onnx::TensorProto& proto, const std::string& name) {
+  // Converts a stored tensor, unless `only_if_faithful` and its 16-bit values would lose more
+  // than rounding does (clamped beyond the range, or mostly subnormal: a BatchNormalization's
+  // running variance); then it stays float32 and false is returned.
+  bool convert_tensor(onnx::TensorProto& proto, const std::string& name, bool only_if_faithful) {
     const Tensor value = c_.model.tensor_data(proto);
-    int64_t clamped = 0, large = 0;
-    const Tensor half = fp16::to_half(value, c_.options, clamped, &large);
+    fp16::HalfStats stats;
+    const Tensor half = fp16::to_half(value, c_.options, &stats);
+    if (only_if_faithful && (stats.large > 0 || stats.sqnr_db < kFaithfulSqnrDb)) return false;
     Fp16TensorInfo info;
     info.name = name;
     info.elements = value.numel();
-    info.clamped = clamped;
-    info.clamped_large = large;
+    info.clamped = stats.clamped;
+    info.clamped_large = stats.large;
     info.bytes_before = value.nbytes();
     info.bytes_after = half.nbytes();
-    c_.report.values_clamped += clamped;
+    c_.report.values_clamped += stats.clamped;
     c_.report.weight_bytes_before += info.bytes_before;
     c_.report.weight_bytes_after += info.bytes_after;
-    if (large)
-      c_.report.warnings.push_back("tensor '" + name + "': " + std::to_string(large) + " values beyond ±" +
+    if (stats.large)
+      c_.report.warnings.push_back("tensor '" + name + "': " + std::to_string(stats.large) + " values beyond ±" +
                                    format_float(c_.options.max_finite_val) + " clamped");
     c_.report.tensors.push_back(std::move(info));
     c_.model.set_tensor(proto, half);
+    return true;
   }
 
-  void convert_storage(const std::string& v, const std::map<std::string, const onnx::TensorProto*>& inits,
-                       const std::map<std::string, int>& constants) {
+  bool convert_storage(const std::string& v, const std::map<std::string, const onnx::TensorProto*>& inits,
+                       const std::map<std::string, int>& constants, bool only_if_faithful) {
     if (inits.count(v)) {
       for (auto& t : *g_.mutable_initializer())
-        if (t.name() == v) convert_tensor(t, v);
-      return;
+        if (t.name() == v) return convert_tensor(t, v, only_if_faithful);
+      return false;
     }
     auto& node = *g_.mutable_node(constants.at(v));
     for (auto& a : *node.mutable_attribute())
-      if (a.name() == "value") convert_tensor(*a.mutable_t(), v);
+      if (a.name() == "value") return convert_tensor(*a.mutable_t(), v, only_if_faithful);
+    return false;
   }
 
   void rewrite() {
@@ -432,8 +473,7 @@ class GraphConverter {
           if (a.name() == "value" && a.has_t()) {
             has_value = true;
             if (a.t().data_type() == kFloat) {
-              int64_t clamped = 0;
-              const Tensor half = fp16::to_half(c_.model.tensor_data(a.t()), c_.options, clamped);
+              const Tensor half = fp16::to_half(c_.model.tensor_data(a.t()), c_.options);
               c_.model.set_tensor(*a.mutable_t(), half);
             }
           }
@@ -470,8 +510,8 @@ class GraphConverter {
   }
 
   void recurse() {
-    Types outer = types_;
-    for (const auto& [v, t] : final_) outer[v] = t;
+    Types current = types_;
+    for (const auto& [v, t] : final_) current[v] = t;
     for (auto& n : *g_.mutable_node()) {
       bool has_body = false;
       for (const auto& a : n.attribute()) has_body |= a.has_g() || a.graphs_size() > 0;
@@ -479,8 +519,8 @@ class GraphConverter {
       // A body's inputs and outputs take the precision of its owner.
       const bool converted = owner_converted(n);
       for (auto& a : *n.mutable_attribute()) {
-        if (a.has_g()) GraphConverter(c_, *a.mutable_g(), outer, converted).run();
-        for (auto& sub : *a.mutable_graphs()) GraphConverter(c_, sub, outer, converted).run();
+        if (a.has_g()) GraphConverter(c_, *a.mutable_g(), original_, current, converted).run();
+        for (auto& sub : *a.mutable_graphs()) GraphConverter(c_, sub, original_, current, converted).run();
       }
     }
   }
@@ -494,7 +534,7 @@ class GraphConverter {
 
   Ctx& c_;
   GraphProto& g_;
-  Types types_;
+  Types original_, types_;
   bool io_half_;
   std::vector<bool> candidate_, convert_;
   std::vector<int> parent_;
@@ -534,7 +574,7 @@ Fp16Report convert_fp16(Model& model, const Fp16Options& options) {
     });
   }
   c.block_nodes.insert(options.node_block_list.begin(), options.node_block_list.end());
-  GraphConverter(c, model.graph(), inferred, !options.keep_io_types).run();
+  GraphConverter(c, model.graph(), inferred, inferred, !options.keep_io_types).run();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

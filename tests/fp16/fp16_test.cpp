@@ -17,11 +17,11 @@ constexpr int kF32 = 1, kF16 = 10;
 // x -> Conv(w, b) -> Relu -> Reshape -> Transpose -> MatMul(m) -> y
 Model conv_chain() {
   GraphBuilder g(13);
-  g.input("x", DataType::kFloat, {1, 3, 6, 6}).output("y", DataType::kFloat, {1, 36, 5});
+  g.input("x", DataType::kFloat, {1, 3, 6, 6}).output("y", DataType::kFloat, {1, 36, 20});
   g.initializer("w", test::random_tensor({4, 3, 3, 3}, 1));
   g.initializer("b", test::random_tensor({4}, 2));
   g.initializer("shape", Tensor::from_vector<int64_t>({3}, {1, 4, 36}));
-  g.initializer("m", test::random_tensor({4, 5}, 3));
+  g.initializer("m", test::random_tensor({4, 20}, 3));
   auto& c = g.node("Conv", {"x", "w", "b"}, {"c"}, "conv");
   test::attr_ints(c, "pads", {1, 1, 1, 1});
   g.node("Relu", {"c"}, {"r"}, "relu");
