@@ -26,8 +26,8 @@ void add_fp16_command(CLI::App& app, const GlobalOptions& global, Action& run) {
                     ->delimiter(',');
   cmd->add_option("--node-block-list", o->lib.node_block_list, "Nodes (by name) left in float32")->delimiter(',');
   cmd->add_option("--min-positive-val", o->lib.min_positive_val,
-                  "Non-zero magnitudes below this become it (default 1e-7)");
-  cmd->add_option("--max-finite-val", o->lib.max_finite_val, "Finite magnitudes above this become it (default 1e4)");
+                  "Non-zero magnitudes below this become it (default 5.96e-8, float16's smallest)");
+  cmd->add_option("--max-finite-val", o->lib.max_finite_val, "Finite magnitudes above this become it (default 65504, float16's largest)");
   cmd->add_option("--report", o->report, "Write a JSON report: tensors converted, values clamped, bytes");
   cmd->callback([o, &global, &run, block] {
     run = [o, &global, block] {

@@ -32,12 +32,15 @@ struct Fp16Options {
   // Ops (and node names) left in float32. Unset: default_fp16_block_list().
   std::optional<std::vector<std::string>> op_block_list;
   std::vector<std::string> node_block_list;
-  // Values outside float16's useful range are clamped (ONNX Runtime's tool's defaults):
-  // 0 < |x| < min_positive_val becomes ±min_positive_val, |x| > max_finite_val (finite)
-  // becomes ±max_finite_val. NaN, ±inf and 0 stay. Not applied to bfloat16, which has
-  // float32's range.
-  float min_positive_val = 1e-7f;
-  float max_finite_val = 1e4f;
+  // Values outside float16's range are clamped into it: 0 < |x| < min_positive_val becomes
+  // ±min_positive_val (the smallest float16 subnormal, so no weight silently becomes 0), and
+  // finite |x| > max_finite_val becomes ±max_finite_val (float16's largest value). NaN, ±inf and
+  // 0 stay. ONNX Runtime's tool defaults to 1e-7 and 1e4, which leaves headroom for arithmetic
+  // but breaks models with larger constants (a BatchNormalization's running variance of 2e4 in
+  // PaddleOCR det); pass those to get its behaviour. Not applied to bfloat16, which has float32's
+  // range.
+  float min_positive_val = 5.9604645e-8f;
+  float max_finite_val = 65504.0f;
 };
 
 struct Fp16TensorInfo {

@@ -235,6 +235,7 @@ class GraphConverter {
     convert_.assign(n, false);
     for (int i = 0; i < n; ++i) convert_[i] = candidate_[i] && root_anchored[find(i)];
     for (int i = 0; i < n; ++i) {
+      if (g_.node(i).op_type() == "Constant") continue;  // counted as tensors
       bool floats = false;
       for (const auto& v : g_.node(i).input()) floats |= is_float32(v);
       for (const auto& v : g_.node(i).output()) floats |= is_float32(v);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "onnxq/checker.hpp"
+#include "onnxq/float16.hpp"
 #include "support/fp16_checks.hpp"
 #include "support/graph_builder.hpp"
 #include "support/ort_oracle.hpp"
@@ -103,17 +104,20 @@ TEST(Fp16, ABlockedNodeComputesInFloat32BetweenCasts) {
 TEST(Fp16, ValuesBeyondTheRangeAreClampedWithAWarningNamingTheTensor) {
   GraphBuilder g(13);
   g.input("x", DataType::kFloat, {4}).output("y", DataType::kFloat, {4});
-  g.initializer("big", Tensor::from_vector<float>({4}, {1e5f, -3e4f, 1e-9f, 0.5f}));
+  g.initializer("big", Tensor::from_vector<float>({4}, {1e5f, -3e4f, 1e-9f, 0.5f}));  // -3e4 fits
   g.node("Add", {"x", "big"}, {"y"}, "add");
   Model m = g.model();
   const Fp16Report report = convert_fp16(m, nothing_blocked());
   ASSERT_EQ(report.tensors.size(), 1u);
-  EXPECT_EQ(report.tensors[0].clamped, 3);
-  EXPECT_EQ(report.tensors[0].clamped_large, 2);
+  EXPECT_EQ(report.tensors[0].clamped, 2);
+  EXPECT_EQ(report.tensors[0].clamped_large, 1);
   ASSERT_EQ(report.warnings.size(), 1u);
   EXPECT_NE(report.warnings[0].find("'big'"), std::string::npos) << report.warnings[0];
   const Tensor v = test::initializer_value(m, "big");
-  EXPECT_EQ(v.dtype(), DataType::kFloat16);
+  ASSERT_EQ(v.dtype(), DataType::kFloat16);
+  EXPECT_EQ(half_to_float(v.data<uint16_t>()[0]), 65504.0f);
+  EXPECT_EQ(half_to_float(v.data<uint16_t>()[1]), -30000.0f);
+  EXPECT_GT(half_to_float(v.data<uint16_t>()[2]), 0.0f);  // the smallest subnormal, not 0
 }
 
 TEST(Fp16, RunningOnItsOwnOutputChangesNothing) {
