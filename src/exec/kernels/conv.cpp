@@ -1,7 +1,8 @@
-// Conv: im2col + GEMM, with two faster paths: pointwise convolutions (1x1, stride 1, no
-// padding) multiply the input directly, and depthwise 2-D convolutions (one input and one
-// output channel per group) run a direct loop, which GEMM would turn into many tiny
-// products.
+// Conv: im2col + GEMM, with faster paths: float 2-D convolutions pack the im2col matrix
+// block by block for an AVX-512 micro-kernel (conv_packed.cpp) where the CPU has it;
+// otherwise pointwise convolutions (1x1, stride 1, no padding) multiply the input
+// directly. Depthwise 2-D convolutions (one input and one output channel per group) run a
+// direct loop, which GEMM would turn into many tiny products.
 
 #include <algorithm>
 #include <string>
@@ -11,6 +12,7 @@
 #include "exec/dispatch.hpp"
 #include "exec/gemm.hpp"
 #include "exec/kernel.hpp"
+#include "exec/kernels/conv_packed.hpp"
 #include "exec/kernels/conv_shape.hpp"
 #include "exec/kernels/families.hpp"
 #include "exec/kernels/im2col.hpp"
@@ -90,6 +92,13 @@ void conv(const ConvShape& s, const T* x, const T* w, const T* b, T* y, int thre
       depthwise_plane(x + nc * in_size, w + c * K, b ? b[c] : T(0), g, y + nc * out_size);
     });
     return;
+  }
+
+  if constexpr (std::is_same_v<T, float>) {
+    if (g.rank() == 2 && conv2d_packed_available()) {
+      conv2d_packed(s, x, w, b, y, threads);
+      return;
+    }
   }
 
   bool pointwise = K == 1;
