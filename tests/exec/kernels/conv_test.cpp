@@ -203,5 +203,39 @@ TEST(ConvTranspose, AnOutputShapeBeyondTheFullOutputPadsTheEnd) {
   EXPECT_EQ(values(run_op(node, {x, w})[0]), (std::vector<float>{1, 1, 3, 2, 5, 3, 3, 0}));
 }
 
+// 2-D col2im adds a row at a time; any other rank walks positions one by one. A 2-D
+// transposed convolution and the same one with a unit third axis must agree bit for bit.
+TEST(ConvTranspose, TwoDimensionalRowsMatchTheGeneralPath) {
+  struct Case {
+    Shape x, w;
+    std::vector<int64_t> strides, dilations, pads;  // 2-D pads: h_begin, w_begin, h_end, w_end
+    int64_t group;
+  };
+  const std::vector<Case> cases = {
+      {{1, 4, 6, 7}, {4, 3, 2, 2}, {2, 2}, {1, 1}, {0, 0, 0, 0}, 1},
+      {{2, 4, 5, 4}, {4, 2, 3, 3}, {2, 1}, {1, 2}, {1, 0, 2, 1}, 2},
+      {{1, 2, 3, 9}, {2, 5, 3, 1}, {1, 3}, {2, 1}, {0, 1, 1, 0}, 1},
+  };
+  uint32_t seed = 70;
+  for (const auto& c : cases) {
+    const Tensor x = random_tensor(c.x, seed++), w = random_tensor(c.w, seed++);
+    auto node = op("ConvTranspose");
+    attr_int(node, "group", c.group);
+    attr_ints(node, "strides", c.strides);
+    attr_ints(node, "dilations", c.dilations);
+    attr_ints(node, "pads", c.pads);
+    const Tensor two = run_op(node, {x, w}, 1, 17, 2)[0];
+    auto node3 = op("ConvTranspose");
+    attr_int(node3, "group", c.group);
+    attr_ints(node3, "strides", {c.strides[0], c.strides[1], 1});
+    attr_ints(node3, "dilations", {c.dilations[0], c.dilations[1], 1});
+    attr_ints(node3, "pads", {c.pads[0], c.pads[1], 0, c.pads[2], c.pads[3], 0});
+    Shape x3 = c.x, w3 = c.w, y3 = two.shape();
+    x3.push_back(1), w3.push_back(1), y3.push_back(1);
+    const Tensor three = run_op(node3, {x.reshaped(x3), w.reshaped(w3)}, 1, 17, 2)[0];
+    EXPECT_TRUE(two.reshaped(y3).equals(three)) << shape_to_string(c.x);
+  }
+}
+
 }  // namespace
 }  // namespace onnxq
