@@ -134,6 +134,19 @@ TEST(AveragePool, IsBitIdenticalAcrossThreadCounts) {
   EXPECT_TRUE(run_op(node, {x}, 1, 17, 1)[0].equals(run_op(node, {x}, 1, 17, 3)[0]));
 }
 
+TEST(GlobalPools, AverageOfLargeOddSizedPlanesMatchesALongDoubleSum) {
+  for (const Shape& shape : {Shape{2, 3, 13, 17}, Shape{1, 2, 7}, Shape{1, 1, 3, 5, 9}, Shape{1, 4, 1, 1}}) {
+    const Tensor x = test::random_tensor(shape, 80);
+    const Tensor y = run_op(op("GlobalAveragePool"), {x}, 1, 17, 2)[0];
+    const int64_t planes = shape[0] * shape[1], size = x.numel() / planes;
+    for (int64_t p = 0; p < planes; ++p) {
+      long double sum = 0;
+      for (int64_t i = 0; i < size; ++i) sum += x.data<float>()[p * size + i];
+      EXPECT_NEAR(y.data<float>()[p], static_cast<double>(sum / size), 1e-7) << shape_to_string(shape) << " plane " << p;
+    }
+  }
+}
+
 TEST(MaxPool, RejectsAMissingKernelShape) {
   try {
     run_op(op("MaxPool"), {plane()});
