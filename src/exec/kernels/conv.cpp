@@ -14,6 +14,7 @@
 #include "exec/kernel.hpp"
 #include "exec/kernels/conv_packed.hpp"
 #include "exec/kernels/conv_shape.hpp"
+#include "exec/kernels/depthwise.hpp"
 #include "exec/kernels/families.hpp"
 #include "exec/kernels/im2col.hpp"
 
@@ -27,6 +28,15 @@ void gemm_t(int64_t M, int64_t N, int64_t K, const T* A, const T* B, T beta, T* 
     gemm_f32(false, false, M, N, K, 1.0f, A, K, B, N, beta, C, N, threads);
   else
     gemm_f64(false, false, M, N, K, 1.0, A, K, B, N, beta, C, N, threads);
+}
+
+bool depthwise_vectorized() {
+#if defined(ONNXQ_GEMM_AVX512)
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  return avx512;
+#else
+  return false;
+#endif
 }
 
 // One output plane of a depthwise 2-D convolution. Interior columns (all taps inside the
@@ -44,6 +54,8 @@ void depthwise_plane(const T* in, const T* w, T bias, const WindowGeometry& g, T
   lo = std::min(lo, OW);
   hi = std::clamp(hi, lo, OW);
   const int64_t run = hi - lo;
+  // Float interiors on AVX-512 CPUs run in registers; otherwise accumulate a row at a time.
+  const bool vector_interior = std::is_same_v<T, float> && run > 0 && depthwise_vectorized();
   for (int64_t oh = 0; oh < OH; ++oh) {
     const int64_t ih0 = oh * sh - ph;
     T* dst = out + oh * OW;
@@ -61,6 +73,8 @@ void depthwise_plane(const T* in, const T* w, T bias, const WindowGeometry& g, T
       dst[ow] = acc + bias;
     };
     for (int64_t ow = 0; ow < lo; ++ow) edge(ow);
+    for (int64_t ow = hi; ow < OW; ++ow) edge(ow);
+    if (vector_interior) continue;
     T* acc = dst + lo;
     std::fill(acc, acc + run, T(0));
     for (int64_t kh = 0; kh < KH; ++kh) {
@@ -76,8 +90,10 @@ void depthwise_plane(const T* in, const T* w, T bias, const WindowGeometry& g, T
       }
     }
     for (int64_t i = 0; i < run; ++i) acc[i] += bias;
-    for (int64_t ow = hi; ow < OW; ++ow) edge(ow);
   }
+  if constexpr (std::is_same_v<T, float>)
+    if (vector_interior)
+      depthwise_detail::interior_avx512({in, w, bias, out, H, W, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw, lo, run});
 }
 
 template <class T>

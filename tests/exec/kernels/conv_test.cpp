@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <random>
 #include <vector>
 
 #include "support/graph_builder.hpp"
@@ -111,6 +112,19 @@ TEST(Conv, DepthwiseConvolutionsMatchTheReference) {
   check_against_reference({{1, 3, 7, 37}, {3, 1, 3, 3}, 3, {1, 1}, {}, {1, 1, 1, 1}}, 24);
   check_against_reference({{2, 2, 9, 41}, {2, 1, 5, 5}, 2, {2, 2}, {}, {2, 2, 2, 2}}, 25);
   check_against_reference({{1, 2, 6, 33}, {2, 1, 3, 3}, 2, {1, 3}, {1, 2}, {0, 0, 0, 0}}, 26);
+}
+
+TEST(Conv, RandomDepthwiseConvolutionsMatchTheReference) {
+  std::mt19937 rng(9);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  for (int i = 0; i < 30; ++i) {
+    const int64_t c = pick(1, 4), kh = pick(1, 5), kw = pick(1, 5), dh = pick(1, 2), dw = pick(1, 2);
+    const int64_t h = pick((kh - 1) * dh + 1, 24), w = pick((kw - 1) * dw + 1, 70);
+    SCOPED_TRACE(i);
+    check_against_reference({{pick(1, 2), c, h, w}, {c, 1, kh, kw}, c, {pick(1, 3), pick(1, 4)}, {dh, dw},
+                             {pick(0, 2), pick(0, 2), pick(0, 2), pick(0, 2)}, pick(0, 1) == 1},
+                            200 + static_cast<uint32_t>(i) * 3);
+  }
 }
 
 TEST(Conv, GroupedDilatedPaddedStridedConvolutionsMatchTheReference) {
