@@ -45,6 +45,10 @@ void gather_row(const float* img, const WindowGeometry& g, int64_t kh, int64_t k
       std::fill(out + ow, out + a, 0.0f);
       if (sw == 1)
         std::memcpy(out + a, src + a, static_cast<size_t>(b - a) * sizeof(float));
+#if defined(ONNXQ_GEMM_AVX512)
+      else if (sw == 2)
+        conv_packed_detail::copy_stride2_avx512(src + 2 * a, b - a, out + a);
+#endif
       else
         for (int64_t x = a; x < b; ++x) out[x] = src[x * sw];
       std::fill(out + b, out + end, 0.0f);

@@ -34,6 +34,9 @@ inline constexpr int kCols = 32;
 void micro_kernel_avx512(int rows, int cols, int64_t kc, const float* A, int64_t lda, const float* Bp, float* C,
                          int64_t ldc, const float* bias, bool accumulate);
 
+// dst[i] = src[2 * i] for i < n, reading nothing past src[2 * (n - 1)].
+void copy_stride2_avx512(const float* src, int64_t n, float* dst);
+
 }  // namespace conv_packed_detail
 
 }  // namespace onnxq::exec

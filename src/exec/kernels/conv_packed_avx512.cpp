@@ -61,6 +61,17 @@ void micro_kernel_avx512(int rows, int cols, int64_t kc, const float* A, int64_t
   }
 }
 
+void copy_stride2_avx512(const float* src, int64_t n, float* dst) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  for (int64_t i = 0; i < n; i += 16, src += 32) {
+    const int64_t count = n - i < 16 ? n - i : 16, needed = 2 * count - 1;  // floats src[0..2 * (count - 1)]
+    const __mmask16 lo = needed >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << needed) - 1);
+    const __mmask16 hi = needed > 16 ? __mmask16((1u << (needed - 16)) - 1) : __mmask16(0);
+    const __m512 v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo, src), even, _mm512_maskz_loadu_ps(hi, src + 16));
+    _mm512_mask_storeu_ps(dst + i, __mmask16((1u << count) - 1), v);
+  }
+}
+
 }  // namespace onnxq::exec::conv_packed_detail
 
 #endif
