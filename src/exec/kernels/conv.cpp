@@ -1,4 +1,4 @@
-// Conv: im2col + GEMM, with faster paths: float 2-D convolutions pack the im2col matrix
+// Conv: im2col + GEMM, with faster paths: float 1-D and 2-D convolutions pack the im2col matrix
 // block by block for an AVX-512 micro-kernel (conv_packed.cpp) where the CPU has it;
 // otherwise pointwise convolutions (1x1, stride 1, no padding) multiply the input
 // directly. Depthwise 2-D convolutions (one input and one output channel per group) run a
@@ -96,6 +96,14 @@ void depthwise_plane(const T* in, const T* w, T bias, const WindowGeometry& g, T
       depthwise_detail::interior_avx512({in, w, bias, out, H, W, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw, lo, run});
 }
 
+// A 1-D convolution as a 2-D one over a single row.
+ConvShape as_2d(ConvShape s) {
+  WindowGeometry& g = s.geometry;
+  for (auto* v : {&g.in, &g.out, &g.kernel, &g.strides, &g.dilations}) v->insert(v->begin(), 1);
+  for (auto* v : {&g.pad_begin, &g.pad_end}) v->insert(v->begin(), 0);
+  return s;
+}
+
 template <class T>
 void conv(const ConvShape& s, const T* x, const T* w, const T* b, T* y, int threads) {
   const WindowGeometry& g = s.geometry;
@@ -110,9 +118,11 @@ void conv(const ConvShape& s, const T* x, const T* w, const T* b, T* y, int thre
     return;
   }
 
+  // The packed path computes output positions 32 at a time: for a handful (Silero VAD's
+  // 1-D convolutions see four) the GEMM below wastes less.
   if constexpr (std::is_same_v<T, float>) {
-    if (g.rank() == 2 && conv2d_packed_available()) {
-      conv2d_packed(s, x, w, b, y, threads);
+    if (out_size >= 16 && g.rank() <= 2 && conv2d_packed_available()) {
+      conv2d_packed(g.rank() == 2 ? s : as_2d(s), x, w, b, y, threads);  // [N, C, L] is [N, C, 1, L]
       return;
     }
   }

@@ -136,6 +136,8 @@ TEST(Conv, GroupedDilatedPaddedStridedConvolutionsMatchTheReference) {
 
 TEST(Conv, OneAndThreeDimensionalConvolutionsMatchTheReference) {
   check_against_reference({{2, 3, 17}, {5, 3, 4}, 1, {2}, {2}, {3, 1}}, 40);
+  check_against_reference({{2, 6, 83}, {10, 3, 5}, 2, {2}, {1}, {2, 3}}, 43);  // long enough to pack
+  check_against_reference({{1, 4, 300}, {9, 4, 3}, 1, {1}, {3}, {0, 0}, false}, 44);
   check_against_reference({{1, 2, 5, 6, 7}, {3, 2, 2, 3, 2}, 1, {1, 2, 1}, {1, 1, 2}, {1, 0, 1, 0, 1, 1}}, 41);
   check_against_reference({{1, 3, 4, 5, 6}, {3, 1, 3, 3, 3}, 3, {}, {}, {1, 1, 1, 1, 1, 1}}, 42);
 }
