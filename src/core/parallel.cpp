@@ -9,10 +9,6 @@
 #include <thread>
 #include <vector>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
-
 namespace onnxq {
 
 int resolve_threads(int requested) {
@@ -21,19 +17,6 @@ int resolve_threads(int requested) {
 }
 
 namespace {
-
-void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  _mm_pause();
-#else
-  std::this_thread::yield();
-#endif
-}
-
-// How long a worker or the caller polls before sleeping on a condition variable. Kernels
-// call parallel_for back to back, microseconds apart; a futex sleep and wake per call costs
-// more than that (most of all in a virtual machine, where each one traps).
-constexpr int kSpins = 1 << 11;
 
 // One job shared by the caller and the workers that joined it.
 struct Job {
@@ -70,6 +53,7 @@ class Pool {
     {
       std::lock_guard lock(mutex_);
       stop_ = true;
+      stopping_ = true;
     }
     wake_.notify_all();
     for (auto& t : threads_) t.join();
@@ -77,17 +61,15 @@ class Pool {
 
   void run(Job& job, int helpers) {
     std::unique_lock submit(submit_mutex_);  // one parallel job at a time
-    bool wake = false;
     {
       std::lock_guard lock(mutex_);
       while (static_cast<int>(threads_.size()) < helpers)
         threads_.emplace_back([this] { loop(); });
       job_ = &job;
       wanted_ = helpers;
-      generation_.fetch_add(1, std::memory_order_release);
-      wake = sleepers_ > 0;
+      ++generation_;
     }
-    if (wake) wake_.notify_all();
+    wake_.notify_all();
     in_worker = true;  // nested parallel_for from the caller's own chunks runs inline
     job.work();
     in_worker = false;
@@ -95,11 +77,9 @@ class Pool {
       std::lock_guard lock(mutex_);
       job_ = nullptr;  // no more workers join
     }
-    for (int i = 0; i < kSpins && job.active.load(std::memory_order_acquire) != 0; ++i) cpu_relax();
-    if (job.active.load(std::memory_order_acquire) != 0) {
-      std::unique_lock lock(mutex_);
-      done_.wait(lock, [&] { return job.active.load() == 0; });
-    }
+    spin_until([&] { return job.active.load() == 0; });
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [&] { return job.active.load() == 0; });
   }
 
   static thread_local bool in_worker;
@@ -108,15 +88,14 @@ class Pool {
   void loop() {
     in_worker = true;
     uint64_t seen = 0;
+    std::unique_lock lock(mutex_);
     for (;;) {
-      for (int i = 0; i < kSpins && generation_.load(std::memory_order_acquire) == seen; ++i) cpu_relax();
-      std::unique_lock lock(mutex_);
-      ++sleepers_;
-      wake_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
-      --sleepers_;
+      lock.unlock();
+      spin_until([&] { return generation_.load() != seen || stopping_.load(); });
+      lock.lock();
+      wake_.wait(lock, [&] { return stop_ || (generation_ != seen && job_ && wanted_ > 0); });
       if (stop_) return;
-      seen = generation_.load();
-      if (!job_ || wanted_ == 0) continue;  // finished or fully staffed before we came
+      seen = generation_;
       --wanted_;
       Job* job = job_;
       job->active.fetch_add(1);
@@ -127,15 +106,25 @@ class Pool {
     }
   }
 
+  // Kernels come back to back, microseconds apart: a worker (and the caller waiting for
+  // one) checks for a while before sleeping, which saves a futex wake-up per parallel_for,
+  // tens of microseconds in a virtual machine. It yields while it checks, so on a busy
+  // machine the core goes to whoever needs it.
+  template <class Ready>
+  static void spin_until(Ready ready) {
+    for (int i = 0; i < kSpins && !ready(); ++i) std::this_thread::yield();
+  }
+  static constexpr int kSpins = 200;
+
   std::mutex submit_mutex_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   std::vector<std::thread> threads_;
   Job* job_ = nullptr;
   int wanted_ = 0;
-  std::atomic<uint64_t> generation_{0};  // bumped under mutex_, polled without it
-  int sleepers_ = 0;                      // workers inside wake_.wait
+  std::atomic<uint64_t> generation_{0};
   bool stop_ = false;
+  std::atomic<bool> stopping_{false};
 };
 
 thread_local bool Pool::in_worker = false;
