@@ -423,7 +423,14 @@ QuantizedWeight quantize_weight_spilled(std::span<const std::byte> data, const S
   if (from_file && data.size() <= kStagingBytes) {
     static thread_local Tensor staging;
     if (staging.nbytes() < data.size()) staging = Tensor::uninitialized(DataType::kUInt8, {static_cast<int64_t>(kStagingBytes)});
-    read_bytes(w, data.size(), staging.raw_data());
+    // In pieces on all threads: copying from the page cache is most of the cost.
+    constexpr uint64_t kPiece = 1 << 20;
+    std::byte* to = staging.raw_data();
+    const auto pieces = static_cast<int64_t>((data.size() + kPiece - 1) / kPiece);
+    parallel_for(pieces, threads, [&](int64_t i) {
+      const uint64_t at = static_cast<uint64_t>(i) * kPiece;
+      read_bytes(w + at, std::min<uint64_t>(kPiece, data.size() - at), to + at);
+    });
     w = staging.raw_data();
     from_file = false;
   }
