@@ -16,6 +16,8 @@
 namespace onnxq {
 
 QuantizedWeight pack_matmul_nbits(const QuantizedWeight& q, int64_t block_size, int threads, SpillFile* spill) {
+  if (block_size <= 0 || block_size % 2 != 0)
+    fail(ExitCode::kInternal, "MatMulNBits block size must be even, not " + std::to_string(block_size));
   const int64_t k = q.values.shape().at(0), n = q.values.shape().at(1);
   const int64_t blocks = (k + block_size - 1) / block_size;
   const int64_t blob = block_size / 2;
@@ -64,24 +66,24 @@ QuantizedWeight pack_matmul_nbits(const QuantizedWeight& q, int64_t block_size, 
       buffer.resize(static_cast<size_t>((c1 - c0) * col_bytes));
       dst = buffer.data();
     }
-    for (int64_t row = 0; row < blocks * block_size; ++row) {
-      const int64_t b = row / block_size, j = row % block_size;
-      const int shift = 4 * static_cast<int>(j % 2);
-      uint8_t* at = dst + b * blob + j / 2;
+    // Two rows at a time make whole bytes (row 2m in the low nibble, 2m + 1 in the high one):
+    // each row's nibbles for the tile are unpacked first, then written down the columns.
+    uint8_t even[kTile], odd[kTile];
+    auto unpack = [&](int64_t row, uint8_t* to) {
+      const int64_t b = row / block_size;
       for (int64_t col = c0; col < c1; ++col) {
-        int nibble;
-        if (row < k) {
-          const int64_t i = row * n + col;
-          nibble = (in[i / 2] >> (4 * (i % 2))) & 0xf;
-        } else {
-          // Padding rows hold the zero point: they dequantize to exactly 0.
-          const int64_t s = b * n + col;
-          nibble = (zps[s / 2] >> (4 * (s % 2))) & 0xf;
-        }
-        uint8_t& byte = at[(col - c0) * col_bytes];
-        const auto v = static_cast<uint8_t>((nibble ^ flip) << shift);
-        byte = shift == 0 ? v : static_cast<uint8_t>(byte | v);
+        // Padding rows hold the zero point: they dequantize to exactly 0.
+        const int64_t i = row < k ? row * n + col : b * n + col;
+        const uint8_t* from = row < k ? in : zps;
+        to[col - c0] = static_cast<uint8_t>(((from[i / 2] >> (4 * (i % 2))) & 0xf) ^ flip);
       }
+    };
+    for (int64_t row = 0; row < blocks * block_size; row += 2) {
+      unpack(row, even);
+      unpack(row + 1, odd);  // block_size is even, so row + 1 is in the same block
+      const int64_t b = row / block_size, j = row % block_size;
+      uint8_t* at = dst + b * blob + j / 2;
+      for (int64_t c = 0; c < c1 - c0; ++c) at[c * col_bytes] = static_cast<uint8_t>(even[c] | odd[c] << 4);
     }
     if (!values.defined())
       spill->write(spill_offset + static_cast<uint64_t>(c0 * col_bytes), dst, static_cast<uint64_t>((c1 - c0) * col_bytes));
