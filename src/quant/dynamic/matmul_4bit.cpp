@@ -71,6 +71,17 @@ QuantizedWeight pack_matmul_nbits(const QuantizedWeight& q, int64_t block_size, 
     uint8_t even[kTile], odd[kTile];
     auto unpack = [&](int64_t row, uint8_t* to) {
       const int64_t b = row / block_size;
+      const int64_t first = row < k ? row * n + c0 : b * n + c0;
+      if (first % 2 == 0) {  // whole bytes: two columns each
+        const uint8_t* from = (row < k ? in : zps) + first / 2;
+        const int64_t width = c1 - c0;
+        for (int64_t c = 0; c + 1 < width; c += 2) {
+          to[c] = static_cast<uint8_t>((from[c / 2] & 0xf) ^ flip);
+          to[c + 1] = static_cast<uint8_t>((from[c / 2] >> 4) ^ flip);
+        }
+        if (width % 2) to[width - 1] = static_cast<uint8_t>((from[(width - 1) / 2] & 0xf) ^ flip);
+        return;
+      }
       for (int64_t col = c0; col < c1; ++col) {
         // Padding rows hold the zero point: they dequantize to exactly 0.
         const int64_t i = row < k ? row * n + col : b * n + col;
