@@ -568,10 +568,9 @@ QuantizedWeight quantize_weight_spilled(std::span<const std::byte> data, const S
       if (spill) packed.resize(static_cast<size_t>(kChunk / 2));
       uint8_t* dst = spill ? packed.data() : direct + byte_begin;
       // Element 2k in the low nibble of byte k, element 2k+1 in the high one.
-      for (int64_t k = 0; k < byte_count; ++k) {
-        const int hi = begin + 2 * k + 1 < end ? out[2 * k + 1] & 0xf : 0;
-        dst[k] = static_cast<uint8_t>((out[2 * k] & 0xf) | hi << 4);
-      }
+      const int64_t pairs = (end - begin) / 2;
+      for (int64_t k = 0; k < pairs; ++k) dst[k] = static_cast<uint8_t>((out[2 * k] & 0xf) | (out[2 * k + 1] & 0xf) << 4);
+      if (pairs < byte_count) dst[pairs] = static_cast<uint8_t>(out[2 * pairs] & 0xf);
       bytes = dst;
     }
     if (spill) spill->write(spill_offset + static_cast<uint64_t>(byte_begin), bytes, static_cast<uint64_t>(byte_count));
