@@ -352,6 +352,62 @@ void range_each(const std::byte* src, int64_t n, float* mn, float* mx, bool& fin
   }
 }
 
+#if defined(ONNXQ_WEIGHT_AVX2)
+// range_shared and range_each eight at a time (min and max are exact, so any width agrees).
+__attribute__((target("avx2"))) void range_shared_avx2(const std::byte* src, int64_t n, float& mn, float& mx,
+                                                       bool& finite) {
+  __m256 vmn = _mm256_set1_ps(mn), vmx = _mm256_set1_ps(mx), bad = _mm256_setzero_ps();
+  const __m256 zero = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = _mm256_loadu_ps(reinterpret_cast<const float*>(src + 4 * i));
+    vmn = _mm256_min_ps(x, vmn);
+    vmx = _mm256_max_ps(x, vmx);
+    bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_sub_ps(x, x), zero, _CMP_NEQ_UQ));  // NaN and infinities
+  }
+  float lanes_mn[8], lanes_mx[8];
+  _mm256_storeu_ps(lanes_mn, vmn);
+  _mm256_storeu_ps(lanes_mx, vmx);
+  for (int lane = 0; lane < 8; ++lane) {
+    mn = std::min(mn, lanes_mn[lane]);
+    mx = std::max(mx, lanes_mx[lane]);
+  }
+  finite = finite && _mm256_movemask_ps(bad) == 0;
+  range_shared(src + 4 * i, n - i, mn, mx, finite);
+}
+
+__attribute__((target("avx2"))) void range_each_avx2(const std::byte* src, int64_t n, float* mn, float* mx,
+                                                     bool& finite) {
+  __m256 bad = _mm256_setzero_ps();
+  const __m256 zero = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = _mm256_loadu_ps(reinterpret_cast<const float*>(src + 4 * i));
+    _mm256_storeu_ps(mn + i, _mm256_min_ps(x, _mm256_loadu_ps(mn + i)));
+    _mm256_storeu_ps(mx + i, _mm256_max_ps(x, _mm256_loadu_ps(mx + i)));
+    bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_sub_ps(x, x), zero, _CMP_NEQ_UQ));
+  }
+  finite = finite && _mm256_movemask_ps(bad) == 0;
+  range_each(src + 4 * i, n - i, mn + i, mx + i, finite);
+}
+#endif
+
+void range_shared_best(const std::byte* src, int64_t n, float& mn, float& mx, bool& finite) {
+#if defined(ONNXQ_WEIGHT_AVX2)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return range_shared_avx2(src, n, mn, mx, finite);
+#endif
+  range_shared(src, n, mn, mx, finite);
+}
+
+void range_each_best(const std::byte* src, int64_t n, float* mn, float* mx, bool& finite) {
+#if defined(ONNXQ_WEIGHT_AVX2)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return range_each_avx2(src, n, mn, mx, finite);
+#endif
+  range_each(src, n, mn, mx, finite);
+}
+
 }  // namespace
 
 int32_t read_quantized(const Tensor& t, int64_t i) {
@@ -474,9 +530,9 @@ QuantizedWeight quantize_weight_spilled(std::span<const std::byte> data, const S
     if (rows.regular) {
       for_each_piece(rows, c, numel, [&](int64_t pos, int64_t n, int64_t s) {
         if (rows.shared)
-          range_shared(src + 4 * (pos - begin), n, lo[s], hi[s], finite);
+          range_shared_best(src + 4 * (pos - begin), n, lo[s], hi[s], finite);
         else
-          range_each(src + 4 * (pos - begin), n, lo + s, hi + s, finite);
+          range_each_best(src + 4 * (pos - begin), n, lo + s, hi + s, finite);
       });
     } else {
       walk_chunk(spec, l, c, numel, [&](int64_t idx, int64_t s) {

@@ -220,3 +220,27 @@ TEST(WeightQuant, DataAtAnOddAddressGivesTheSameResultAsAlignedData) {
 
 }  // namespace
 }  // namespace onnxq
+
+namespace onnxq {
+namespace {
+
+TEST(WeightQuant, RejectsANonFiniteValueAnywhereInALongWeightPerTensorOrPerChannel) {
+  for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity()})
+    for (const int64_t at : {int64_t{0}, int64_t{13}, int64_t{4096}, int64_t{70000}}) {
+      Tensor w(DataType::kFloat, {300, 301});
+      for (int64_t i = 0; i < w.numel(); ++i) w.data<float>()[i] = static_cast<float>(i % 17) - 8;
+      w.data<float>()[at] = bad;
+      for (const WeightQuantSpec& spec : {WeightQuantSpec{}, WeightQuantSpec{.axis = 1}, WeightQuantSpec{.axis = 0}}) {
+        try {
+          quantize_weight(w, spec, 2);
+          ADD_FAILURE() << "accepted " << bad << " at " << at << " with axis " << spec.axis;
+        } catch (const Error& e) {
+          EXPECT_EQ(e.code(), ExitCode::kInput);
+        }
+      }
+    }
+}
+
+}  // namespace
+}  // namespace onnxq
