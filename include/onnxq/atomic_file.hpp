@@ -32,6 +32,9 @@ class AtomicFile {
 
  private:
   [[noreturn]] void fail_io(std::string_view what) const;
+  bool copy_from_file(const void* data, size_t size);
+  void write_bytes(const char* p, size_t size);
+  static constexpr size_t kKernelCopyMinBytes = 64 * 1024;
 
   std::filesystem::path target_;
   std::filesystem::path temp_;

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <cstddef>
+#include <span>
+
 #include "onnxq/quant_math.hpp"
 #include "onnxq/tensor.hpp"
 
@@ -30,6 +33,10 @@ struct QuantizedWeight {
 // adds the tensor's name), kUnsupported on other element types. The result is the same for
 // any number of threads (0: all cores).
 QuantizedWeight quantize_weight(const Tensor& weight, const WeightQuantSpec& spec, int threads = 1);
+// The same for float32 data of `shape` at any address (a weight read in place from a mapped
+// model file, where protobuf put it at whatever offset), without copying it.
+QuantizedWeight quantize_weight(std::span<const std::byte> float_data, const Shape& shape, const WeightQuantSpec& spec,
+                                int threads = 1);
 
 // The float values a quantized weight stands for.
 Tensor dequantize_weight(const QuantizedWeight& q, const WeightQuantSpec& spec);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/file_regions.hpp"
 #include "onnxq/error.hpp"
 
 namespace onnxq {
@@ -46,8 +47,30 @@ void AtomicFile::fail_io(std::string_view what) const {
   fail(ExitCode::kOutput, target_.string() + ": " + std::string(what) + ": " + std::strerror(err));
 }
 
+// Bytes mirrored from a file are copied file to file by the kernel, as `cp` does, so their
+// pages are never touched here; false, having written nothing, when the kernel can't.
+bool AtomicFile::copy_from_file(const void* data, size_t size) {
+  const auto span = find_file_region(data, size);
+  if (!span) return false;
+  auto from = static_cast<off_t>(span->offset);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::copy_file_range(span->fd, &from, fd_, nullptr, size - done, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+    offset_ += static_cast<uint64_t>(n);
+  }
+  if (done < size) write_bytes(static_cast<const char*>(data) + done, size - done);
+  return true;
+}
+
 void AtomicFile::write(const void* data, size_t size) {
-  const char* p = static_cast<const char*>(data);
+  if (size >= kKernelCopyMinBytes && copy_from_file(data, size)) return;
+  write_bytes(static_cast<const char*>(data), size);
+}
+
+void AtomicFile::write_bytes(const char* p, size_t size) {
   while (size > 0) {
     const ssize_t n = ::write(fd_, p, size);
     if (n < 0) {

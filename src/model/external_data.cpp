@@ -10,6 +10,7 @@
 #include <cstring>
 #include <algorithm>
 
+#include "core/file_regions.hpp"
 #include "onnxq/model.hpp"
 #include "onnxq/tensor_proto.hpp"
 
@@ -79,8 +80,13 @@ struct ExternalDataStore::Mapping {
   std::byte* data = nullptr;
   uint64_t size = 0;
   std::string identity;
+  int fd = -1;  // kept open so reads and saves can go to the file rather than the mapping
   ~Mapping() {
-    if (data) ::munmap(data, size);
+    if (data) {
+      unregister_file_region(data);
+      ::munmap(data, size);
+    }
+    if (fd >= 0) ::close(fd);
   }
 };
 
@@ -92,10 +98,18 @@ std::shared_ptr<ExternalDataStore::Mapping> ExternalDataStore::map_fd(int fd) {
   mapping->size = static_cast<uint64_t>(st.st_size);
   mapping->identity = file_identity(fd);
   if (mapping->size > 0) {
-    // Private and writable: tensors viewing the file may be modified without touching it.
+    // Private and writable so a stray write can't reach the file; but the mapping is
+    // registered as mirroring the file, and quantization and save read the file itself (see
+    // core/file_regions.hpp), so tensors viewing it are treated as read-only.
     void* p = ::mmap(nullptr, mapping->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) return nullptr;
+    mapping->fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (mapping->fd < 0) {
+      ::munmap(p, mapping->size);
+      return nullptr;
+    }
     mapping->data = static_cast<std::byte*>(p);
+    register_file_region(p, mapping->size, mapping->fd, 0);
   }
   return mapping;
 }
@@ -135,15 +149,9 @@ void ExternalDataStore::keep_model_file(bool keep) {
   std::lock_guard lock(mutex_);
   if (!keep) {
     model_file_.reset();
-  } else if (model_file_) {
-    // Page tables filled up front from the page cache: one call instead of a fault per
-    // 64 kB when the weights are read. Read-only population, so no page is copied.
-#ifdef MADV_POPULATE_READ
-    ::madvise(model_file_->data, model_file_->size, MADV_POPULATE_READ);
-#else
-    ::madvise(model_file_->data, model_file_->size, MADV_WILLNEED);
-#endif
   }
+  // Not populated up front: quantizing and saving read the file, not the mapping, and on a
+  // virtual machine a mapped page costs its first touch even when its page table is filled.
 }
 
 void ExternalDataStore::hold(onnx::TensorProto& proto, const Tensor& value) {

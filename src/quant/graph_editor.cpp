@@ -5,7 +5,9 @@
 #include <tuple>
 
 #include "onnxq/quant_report.hpp"
+#include "core/spill_file.hpp"
 #include "onnxq/tensor_proto.hpp"
+#include "quant/weight_spill.hpp"
 
 namespace onnxq {
 namespace {
@@ -69,23 +71,21 @@ void GraphEditor::add_initializer(const std::string& name, const Tensor& value) 
   initializers_[name] = t;
 }
 
-// Float data is read where it is stored (the proto, the mapped model file): a copy of every
-// weight in fresh memory is the largest cost of quantizing a big model. Data at an address a
-// float can't be read from goes through one reused buffer, which is warm after the first weight.
-Tensor WeightStore::read_weight(const Model& model, const onnx::TensorProto& proto) {
+// Float data is read where it is stored (the proto, the mapped model file), at whatever
+// alignment it has: a copy of every weight in fresh memory is the largest cost of quantizing
+// a big model. Data in typed fields is decoded into `decoded`.
+std::span<const std::byte> WeightStore::read_weight(const Model& model, const onnx::TensorProto& proto,
+                                                    Tensor& decoded) {
   if (proto.data_type() == onnx::TensorProto::FLOAT) {
     const std::span<const std::byte> bytes = model.stored_bytes(proto);
-    const Shape shape = proto_shape(proto);
-    const auto n = static_cast<uint64_t>(shape_numel(shape));
-    if (!bytes.empty() && n * 4 == bytes.size()) {
-      auto* p = const_cast<std::byte*>(bytes.data());
-      if (reinterpret_cast<uintptr_t>(p) % alignof(float) == 0) return Tensor::view(DataType::kFloat, shape, p, nullptr);
-      if (scratch_.nbytes() < bytes.size()) scratch_ = Tensor(DataType::kUInt8, {static_cast<int64_t>(bytes.size())});
-      std::memcpy(scratch_.raw_data(), p, bytes.size());
-      return Tensor::view(DataType::kFloat, shape, scratch_.raw_data(), nullptr);
-    }
+    const auto n = static_cast<uint64_t>(shape_numel(proto_shape(proto)));
+    if (!bytes.empty() && n * 4 == bytes.size()) return bytes;
   }
-  return model.tensor_data(proto);
+  decoded = model.tensor_data(proto);
+  if (decoded.dtype() != DataType::kFloat)
+    fail(ExitCode::kUnsupported,
+         "only float32 weights are quantized, not " + std::string(dtype_name(decoded.dtype())));
+  return decoded.bytes();
 }
 
 bool WeightStore::Key::operator<(const Key& o) const {
@@ -104,10 +104,19 @@ QuantizedWeightNames WeightStore::quantize(GraphEditor::Constant weight, const s
   if (auto it = done_.find(key); it != done_.end()) return it->second;
 
   GraphEditor& owner = *weight.owner;
-  const Tensor w = read_weight(owner.model(), *weight.proto);
-  const QuantizedWeight q = with_context("weight '" + weight_name + "' of node '" + node.name() + "'",
-                                         [&] { return quantize_weight(w, spec, threads_); });
-  const QuantizedWeight stored = layout ? layout->pack(q) : q;
+  Tensor decoded;
+  const std::span<const std::byte> w = read_weight(owner.model(), *weight.proto, decoded);
+  // Values that are stored as they come out go to the spill file (see core/spill_file.hpp);
+  // those a layout repacks stay in memory, where the packing reads them.
+  if (!layout && !spill_ && w.size() >= kSpillMinBytes) spill_ = SpillFile::create();
+  SpillFile* spill = !layout && w.size() >= kSpillMinBytes ? spill_.get() : nullptr;
+  const QuantizedWeight q = with_context("weight '" + weight_name + "' of node '" + node.name() + "'", [&] {
+    return quantize_weight_spilled(w, proto_shape(*weight.proto), spec, threads_, spill);
+  });
+  if (layout && layout->pack_spilled && !spill_ && w.size() >= kSpillMinBytes) spill_ = SpillFile::create();
+  const QuantizedWeight stored = !layout                                            ? q
+                                 : layout->pack_spilled && w.size() >= kSpillMinBytes ? layout->pack_spilled(q, spill_.get())
+                                                                                     : layout->pack(q);
   QuantizedWeightNames names{owner.unique_name(weight_name + "_quantized"), owner.unique_name(weight_name + "_scale"),
                              stored.zero_point.defined() ? owner.unique_name(weight_name + "_zero_point") : ""};
   owner.add_initializer(names.values, stored.values);
@@ -125,7 +134,7 @@ QuantizedWeightNames WeightStore::quantize(GraphEditor::Constant weight, const s
   info.scale.assign(q.scale.data<float>(), q.scale.data<float>() + q.scale.numel());
   for (int64_t i = 0; i < q.zero_point.numel(); ++i) info.zero_point.push_back(read_quantized(q.zero_point, i));
   info.sqnr_db = q.sqnr_db;
-  info.bytes_before = w.nbytes();
+  info.bytes_before = w.size();
   info.bytes_after = stored.values.nbytes() + stored.scale.nbytes() + stored.zero_point.nbytes();
   infos_.push_back(std::move(info));
   return done_[key] = names;

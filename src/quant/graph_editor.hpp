@@ -15,6 +15,8 @@
 
 namespace onnxq {
 
+class SpillFile;
+
 // Names already used anywhere in a model (values, nodes, initializers), so rewrites can
 // mint new ones that collide with nothing.
 class NameSet {
@@ -72,6 +74,8 @@ struct QuantizedWeightNames {
 struct WeightLayout {
   std::string name;
   std::function<QuantizedWeight(const QuantizedWeight&)> pack;
+  // Optional: the same packing with large values written to a spill file (when not null).
+  std::function<QuantizedWeight(const QuantizedWeight&, SpillFile*)> pack_spilled;
 };
 
 // Quantizes each (weight, spec, layout) once and puts the result next to the weight, so a
@@ -91,8 +95,8 @@ class WeightStore {
   void mark_replaced(const std::string& name) { replaced_.insert(name); }
 
  private:
-  // Valid until the next call: misaligned data is copied into one reused buffer.
-  Tensor read_weight(const Model& model, const onnx::TensorProto& proto);
+  // The float32 bytes of a weight, in place where possible, else decoded into `decoded`.
+  static std::span<const std::byte> read_weight(const Model& model, const onnx::TensorProto& proto, Tensor& decoded);
 
   struct Key {
     const onnx::TensorProto* proto;
@@ -104,8 +108,10 @@ class WeightStore {
   std::set<std::string> replaced_;
   std::set<std::string> added_;
   std::vector<QuantizedTensorInfo> infos_;
-  Tensor scratch_;
   int threads_;
+  // Quantized values of weights from this size on are written to a temporary file.
+  static constexpr uint64_t kSpillMinBytes = 1 << 20;
+  std::shared_ptr<SpillFile> spill_;
 };
 
 // Helpers for building replacement nodes.

@@ -392,3 +392,45 @@ TEST(MatMul4Bit, TheCliTakesTheFourBitFlags) {
 
 }  // namespace
 }  // namespace onnxq
+
+#include "core/spill_file.hpp"
+#include "quant/dynamic/matmul_4bit.hpp"
+
+namespace onnxq {
+namespace {
+
+TEST(MatMul4Bit, PackingPutsEachColumnsBlocksTogetherTheSameInMemoryInASpillFileAndForAnyThreadCount) {
+  // K = 37 rows: two blocks of 32, the second padded with the zero point; N = 131 columns: three tiles.
+  Tensor w(DataType::kFloat, {37, 131});
+  for (int64_t i = 0; i < w.numel(); ++i) w.data<float>()[i] = std::sin(static_cast<float>(i) * 0.7f) * (1 + i % 5);
+  for (const bool is_signed : {true, false}) {
+    const WeightQuantSpec spec{.type = is_signed ? DataType::kInt4 : DataType::kUInt4, .symmetric = is_signed, .axis = 0,
+                               .block_size = 32};
+    const QuantizedWeight q = quantize_weight(w, spec);
+    const QuantizedWeight one = pack_matmul_nbits(q, 32);
+    ASSERT_EQ(one.values.shape(), (Shape{131, 2, 16}));
+    const auto* packed = one.values.data<uint8_t>();
+    for (int64_t col = 0; col < 131; ++col)
+      for (int64_t row = 0; row < 64; ++row) {
+        const int64_t b = row / 32, j = row % 32;
+        const int nibble = (packed[(col * 2 + b) * 16 + j / 2] >> (4 * (j % 2))) & 0xf;
+        const int32_t zp = read_quantized(q.zero_point, b * 131 + col);
+        const int32_t expected = (row < 37 ? read_quantized(q.values, row * 131 + col) : zp) + (is_signed ? 8 : 0);
+        ASSERT_EQ(nibble, expected) << "column " << col << " row " << row;
+      }
+    auto spill = SpillFile::create();
+    ASSERT_TRUE(spill);
+    for (int threads : {2, 3}) {
+      const QuantizedWeight many = pack_matmul_nbits(q, 32, threads, spill.get());
+      EXPECT_TRUE(many.values.equals(one.values)) << threads;
+      EXPECT_TRUE(many.scale.equals(one.scale)) << threads;
+      EXPECT_EQ(many.zero_point.defined(), !is_signed);
+      if (!is_signed) {
+        EXPECT_TRUE(many.zero_point.equals(one.zero_point));
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace onnxq

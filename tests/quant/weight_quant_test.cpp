@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <vector>
 #include <limits>
 
 namespace onnxq {
@@ -123,6 +125,121 @@ TEST(WeightQuant, PerTensorEightBitValuesAreQuantizeValueOfEachWeightTiesInclude
     for (int64_t i = 0; i < w.numel(); ++i) deq.data<float>()[i] = dequantize_value(read_quantized(q.values, i), p);
     EXPECT_NEAR(q.sqnr_db, sqnr_db(x, deq.data<float>(), w.numel()), 1e-9);
   }
+}
+
+}  // namespace
+}  // namespace onnxq
+
+namespace onnxq {
+namespace {
+
+// Scale slot of element idx of `shape`, derived from the spec's words, not from the library's layout code.
+int64_t slot_of(const Shape& shape, const WeightQuantSpec& spec, int64_t idx) {
+  if (spec.axis < 0) return 0;
+  std::vector<int64_t> coord(shape.size());
+  for (size_t k = shape.size(); k-- > 0;) {
+    coord[k] = idx % shape[k];
+    idx /= shape[k];
+  }
+  if (spec.block_size <= 0) return coord[static_cast<size_t>(spec.axis)];
+  Shape scale_shape = shape;
+  auto& dim = scale_shape[static_cast<size_t>(spec.axis)];
+  dim = (dim + spec.block_size - 1) / spec.block_size;
+  coord[static_cast<size_t>(spec.axis)] /= spec.block_size;
+  int64_t s = 0;
+  for (size_t k = 0; k < shape.size(); ++k) s = s * scale_shape[k] + coord[k];
+  return s;
+}
+
+TEST(WeightQuant, EveryLayoutMatchesQuantizeValueWithParamsFromEachSlotsOwnRange) {
+  struct Case {
+    Shape shape;
+    WeightQuantSpec spec;
+  };
+  const std::vector<Case> cases = {
+      {{70001}, {.type = DataType::kInt8}},
+      {{3, 5, 7}, {.type = DataType::kUInt8, .symmetric = false, .axis = 1}},
+      {{300, 517}, {.type = DataType::kInt8, .axis = 1}},                       // one row of channels per row
+      {{517, 300}, {.type = DataType::kUInt8, .symmetric = false, .axis = 0}},  // a scale per row
+      {{2, 3, 4, 5}, {.type = DataType::kInt8, .reduce_range = true, .axis = 3}},
+      {{4, 3, 2, 2}, {.type = DataType::kUInt8, .symmetric = false, .reduce_range = true, .axis = 0}},
+      {{131, 303}, {.type = DataType::kInt4, .symmetric = true, .axis = 0, .block_size = 32}},
+      {{97, 33}, {.type = DataType::kUInt4, .symmetric = false, .axis = 0, .block_size = 16}},
+      {{45, 1}, {.type = DataType::kInt4, .symmetric = true, .axis = 0, .block_size = 16}},  // blocks down one column
+      {{3, 77}, {.type = DataType::kUInt4, .symmetric = false, .axis = 1, .block_size = 32}},
+  };
+  for (const Case& c : cases) {
+    Tensor w(DataType::kFloat, c.shape);
+    float* x = w.data<float>();
+    for (int64_t i = 0; i < w.numel(); ++i)
+      x[i] = std::sin(static_cast<float>(i) * 0.61f) * static_cast<float>(1 + (i * 7) % 13) - 0.3f * static_cast<float>(i % 3);
+    const auto q = quantize_weight(w, c.spec, 3);
+    const QuantRange range = quant_range(c.spec.type, c.spec.symmetric, c.spec.reduce_range);
+    std::vector<float> lo(static_cast<size_t>(q.scale.numel()), 1e30f), hi(lo.size(), -1e30f);
+    for (int64_t i = 0; i < w.numel(); ++i) {
+      const auto s = static_cast<size_t>(slot_of(c.shape, c.spec, i));
+      lo[s] = std::min(lo[s], x[i]);
+      hi[s] = std::max(hi[s], x[i]);
+    }
+    double signal = 0, noise = 0;
+    for (int64_t i = 0; i < w.numel(); ++i) {
+      const auto s = static_cast<size_t>(slot_of(c.shape, c.spec, i));
+      const QuantParams p = compute_quant_params(lo[s], hi[s], range, c.spec.symmetric);
+      ASSERT_EQ(q.scale.data<float>()[s], p.scale) << shape_to_string(c.shape) << " slot " << s;
+      ASSERT_EQ(read_quantized(q.zero_point, static_cast<int64_t>(s)), p.zero_point) << shape_to_string(c.shape);
+      const int32_t v = quantize_value(x[i], p, range);
+      ASSERT_EQ(read_quantized(q.values, i), v) << shape_to_string(c.shape) << " element " << i;
+      const double e = static_cast<double>(x[i]) - dequantize_value(v, p);
+      signal += static_cast<double>(x[i]) * x[i];
+      noise += e * e;
+    }
+    EXPECT_NEAR(q.sqnr_db, 10 * std::log10(signal / noise), 1e-9) << shape_to_string(c.shape);
+    if (dtype_bits(c.spec.type) == 4 && w.numel() % 2 == 1) {
+      EXPECT_EQ(reinterpret_cast<const uint8_t*>(q.values.raw_data())[w.numel() / 2] >> 4, 0)
+          << "the unused high nibble of the last byte is 0";
+    }
+  }
+}
+
+TEST(WeightQuant, DataAtAnOddAddressGivesTheSameResultAsAlignedData) {
+  Tensor w(DataType::kFloat, {257, 129});
+  for (int64_t i = 0; i < w.numel(); ++i) w.data<float>()[i] = std::cos(static_cast<float>(i) * 0.013f) * 3;
+  std::vector<std::byte> shifted(w.nbytes() + 3);
+  std::memcpy(shifted.data() + 3, w.raw_data(), w.nbytes());
+  const std::span<const std::byte> odd(shifted.data() + 3, w.nbytes());
+  for (const WeightQuantSpec& spec :
+       {WeightQuantSpec{.type = DataType::kInt8}, WeightQuantSpec{.type = DataType::kUInt8, .symmetric = false, .axis = 1},
+        WeightQuantSpec{.type = DataType::kInt4, .axis = 0, .block_size = 32}}) {
+    const auto aligned = quantize_weight(w, spec, 2);
+    const auto unaligned = quantize_weight(odd, w.shape(), spec, 2);
+    EXPECT_TRUE(unaligned.values.equals(aligned.values));
+    EXPECT_TRUE(unaligned.scale.equals(aligned.scale));
+    EXPECT_EQ(unaligned.sqnr_db, aligned.sqnr_db);
+  }
+}
+
+}  // namespace
+}  // namespace onnxq
+
+namespace onnxq {
+namespace {
+
+TEST(WeightQuant, RejectsANonFiniteValueAnywhereInALongWeightPerTensorOrPerChannel) {
+  for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity()})
+    for (const int64_t at : {int64_t{0}, int64_t{13}, int64_t{4096}, int64_t{70000}}) {
+      Tensor w(DataType::kFloat, {300, 301});
+      for (int64_t i = 0; i < w.numel(); ++i) w.data<float>()[i] = static_cast<float>(i % 17) - 8;
+      w.data<float>()[at] = bad;
+      for (const WeightQuantSpec& spec : {WeightQuantSpec{}, WeightQuantSpec{.axis = 1}, WeightQuantSpec{.axis = 0}}) {
+        try {
+          quantize_weight(w, spec, 2);
+          ADD_FAILURE() << "accepted " << bad << " at " << at << " with axis " << spec.axis;
+        } catch (const Error& e) {
+          EXPECT_EQ(e.code(), ExitCode::kInput);
+        }
+      }
+    }
 }
 
 }  // namespace
