@@ -1,0 +1,49 @@
+#include "debug/quant_graph.hpp"
+
+namespace onnxq::debug {
+
+GraphIndex::GraphIndex(const Model& model) : model_(model) {
+  const auto& g = model.graph();
+  for (const auto& t : g.initializer()) constants_[t.name()] = &t;
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto& n = g.node(i);
+    if (!n.name().empty()) by_name_.emplace(n.name(), i);
+    for (const auto& o : n.output()) producer_[o] = i;
+    for (int s = 0; s < n.input_size(); ++s)
+      if (!n.input(s).empty()) consumers_[n.input(s)].emplace_back(i, s);
+    if (n.op_type() == "Constant" && (n.domain().empty() || n.domain() == "ai.onnx") && n.output_size() == 1)
+      for (const auto& a : n.attribute())
+        if (a.name() == "value" && a.has_t()) constants_[n.output(0)] = &a.t();
+  }
+  // A graph input shadows an initializer of the same name: the caller may override it.
+  for (const auto& v : g.input()) constants_.erase(v.name());
+}
+
+const onnx::TensorProto* GraphIndex::constant(const std::string& name) const {
+  auto it = constants_.find(name);
+  return it == constants_.end() ? nullptr : it->second;
+}
+
+Tensor GraphIndex::value(const std::string& name) const {
+  const auto* p = constant(name);
+  if (!p) fail(ExitCode::kInput, "tensor '" + name + "' is not a constant");
+  return with_context("tensor '" + name + "'", [&] { return model_.tensor_data(*p); });
+}
+
+int GraphIndex::producer(const std::string& name) const {
+  auto it = producer_.find(name);
+  return it == producer_.end() ? -1 : it->second;
+}
+
+const std::vector<std::pair<int, int>>& GraphIndex::consumers(const std::string& name) const {
+  static const std::vector<std::pair<int, int>> kNone;
+  auto it = consumers_.find(name);
+  return it == consumers_.end() ? kNone : it->second;
+}
+
+int GraphIndex::node_named(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? -1 : it->second;
+}
+
+}  // namespace onnxq::debug
