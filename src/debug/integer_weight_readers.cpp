@@ -53,6 +53,31 @@ WeightReader fixed_slots(int values, int scale, int zero_point, int axis) {
   };
 }
 
+// QLinearConv: W at 3 (scale 4, zero point 5) and the int32 bias at 8, whose scale is
+// x_scale · w_scale and zero point 0, as the op defines it.
+std::vector<QuantizedWeightRef> read_qlinear_conv(const GraphIndex& quant, int index) {
+  auto out = fixed_slots(3, 4, 5, 0)(quant, index);
+  const auto& n = quant.node(index);
+  const std::string b = input_or_empty(n, 8);
+  if (out.empty() || b.empty() || !constant_integers(quant, b) || !quant.constant(n.input(1))) return out;
+  const Tensor x_scale = float_scale(quant.value(n.input(1)));
+  const Tensor w_scale = float_scale(quant.value(n.input(4)));
+  const Tensor bias = quant.value(b);
+  if (x_scale.numel() != 1) return out;
+  Tensor scale(DataType::kFloat, {w_scale.numel()});
+  for (int64_t c = 0; c < w_scale.numel(); ++c) scale.data<float>()[c] = x_scale.data<float>()[0] * w_scale.data<float>()[c];
+  QuantizedWeightRef ref;
+  ref.values = b;
+  ref.node = index;
+  ref.float_slot = 2;
+  ref.dequantized = dequantize(bias, scale.numel() == 1 ? scale.reshaped({}) : scale, Tensor(), {0, 0}, "bias '" + b + "'");
+  ref.type = std::string(dtype_name(bias.dtype()));
+  ref.params = summarize_params(scale, Tensor());
+  ref.bytes_after = bias.nbytes();  // its scale is the product of two others, stored nowhere
+  out.push_back(std::move(ref));
+  return out;
+}
+
 // MatMulInteger / ConvInteger: B or W at slot 1, its zero point at slot 3.
 WeightReader scale_after(int axis) {
   return [=](const GraphIndex& quant, int index) -> std::vector<QuantizedWeightRef> {
@@ -101,7 +126,7 @@ std::vector<QuantizedWeightRef> read_gather(const GraphIndex& quant, int index) 
 }  // namespace
 
 void register_integer_weight_readers(WeightReaderRegistry& registry) {
-  registry[":QLinearConv"] = fixed_slots(3, 4, 5, 0);
+  registry[":QLinearConv"] = read_qlinear_conv;
   registry[":QLinearMatMul"] = fixed_slots(3, 4, 5, -1);
   registry[":MatMulInteger"] = scale_after(-1);
   registry[":ConvInteger"] = scale_after(0);
