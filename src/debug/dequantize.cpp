@@ -1,6 +1,7 @@
 #include "debug/dequantize.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "onnxq/float16.hpp"
 #include "onnxq/quant_math.hpp"
@@ -44,7 +45,7 @@ Tensor dequantize(const Tensor& values, const Tensor& scale_in, const Tensor& ze
   const Tensor scale = float_scale(scale_in);
   const ScaleIndex index = scale_index(values.shape(), scale, zero_point, layout, what);
   const bool has_zp = zero_point.defined() && zero_point.numel() > 0;
-  Tensor out(DataType::kFloat, values.shape());
+  Tensor out = Tensor::uninitialized(DataType::kFloat, values.shape());
   float* dst = out.data<float>();
   const float* s = scale.data<float>();
   for (int64_t i = 0; i < values.numel(); ++i) {
@@ -61,13 +62,20 @@ Tensor quantize_dequantize(const Tensor& x, const Tensor& scale_in, const Tensor
   const ScaleIndex index = scale_index(x.shape(), scale, zero_point, layout, what);
   const bool has_zp = zero_point.defined() && zero_point.numel() > 0;
   const QuantRange range = quant_range(has_zp ? zero_point.dtype() : DataType::kUInt8, false, false);
-  Tensor out(DataType::kFloat, x.shape());
+  std::vector<QuantParams> params(static_cast<size_t>(scale.numel()));
+  for (int64_t k = 0; k < scale.numel(); ++k)
+    params[static_cast<size_t>(k)] = {scale.data<float>()[k], has_zp ? read_quantized(zero_point, k) : 0};
+  Tensor out = Tensor::uninitialized(DataType::kFloat, x.shape());
   const float* src = x.data<float>();
   float* dst = out.data<float>();
-  const float* s = scale.data<float>();
-  for (int64_t i = 0; i < x.numel(); ++i) {
-    const int64_t k = index(i);
-    const QuantParams p{s[k], has_zp ? read_quantized(zero_point, k) : 0};
+  const int64_t n = x.numel();
+  if (index.per_tensor) {
+    const QuantParams p = params[0];
+    for (int64_t i = 0; i < n; ++i) dst[i] = dequantize_value(quantize_value(src[i], p, range), p);
+    return out;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const QuantParams& p = params[static_cast<size_t>(index(i))];
     dst[i] = dequantize_value(quantize_value(src[i], p, range), p);
   }
   return out;
