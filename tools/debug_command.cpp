@@ -16,6 +16,7 @@ void add_debug_command(CLI::App& app, const GlobalOptions& global, Action& run) 
     bool json = false, csv = false;
     std::optional<double> min_sqnr, min_weight_sqnr;
     std::string max_size;
+    int suggest_exclude = 0;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("debug",
@@ -34,7 +35,12 @@ void add_debug_command(CLI::App& app, const GlobalOptions& global, Action& run) 
   cmd->add_option("--max-size", o->max_size,
                   "Exit 6 when the quantized model with its external data is larger than BYTES (1234, 120MB, 4MiB) "
                   "or than a RATIO of the float model (0.3x)");
+  cmd->add_option("--suggest-exclude", o->suggest_exclude,
+                  "Name the N nodes adding the most error, quantize the float model again without them (with the "
+                  "recipe the quantized model records) and report the output SQNR before and after; needs --data")
+      ->check(CLI::PositiveNumber);
   cmd->callback([o, &global, &run] {
+    if (o->suggest_exclude > 0 && o->data.calib.empty()) throw CLI::ValidationError("--suggest-exclude", "needs --data");
     if (o->min_sqnr && o->data.calib.empty()) throw CLI::ValidationError("--fail-below-sqnr", "needs --data");
     run = [o, &global] {
       DebugGates gates;
@@ -49,12 +55,24 @@ void add_debug_command(CLI::App& app, const GlobalOptions& global, Action& run) 
       options.run_models = !o->data.calib.empty();
       options.threads = global.threads;
       const DebugReport report = debug_models(float_model, quant, options, terminal_progress(global, "debugging"));
+      std::optional<ExcludeSuggestion> suggestion;
+      if (o->suggest_exclude > 0)
+        suggestion = suggest_exclude(float_model, quant, report, static_cast<size_t>(o->suggest_exclude), options,
+                                     terminal_progress(global, "re-quantizing"));
 
       const bool machine = o->json || o->csv;
       const size_t top = o->top >= 0 ? static_cast<size_t>(o->top) : machine ? 0 : 20;
-      if (o->json) std::cout << debug_report_json(report, top).dump(2) << "\n";
-      else if (o->csv) std::cout << debug_report_csv(report, top);
-      else std::cout << debug_report_table(report, top);
+      if (o->json) {
+        auto j = debug_report_json(report, top);
+        if (suggestion) j["suggest_exclude"] = exclude_suggestion_json(*suggestion);
+        std::cout << j.dump(2) << "\n";
+      } else if (o->csv) {
+        std::cout << debug_report_csv(report, top);
+        if (suggestion) std::cerr << exclude_suggestion_text(*suggestion);  // not CSV
+      } else {
+        std::cout << debug_report_table(report, top);
+        if (suggestion) std::cout << exclude_suggestion_text(*suggestion);
+      }
       std::cout.flush();
       if (machine)
         for (const auto& w : report.warnings) spdlog::warn("{}", w);

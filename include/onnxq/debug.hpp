@@ -81,6 +81,8 @@ struct DebugReport {
 struct DebugOptions {
   CalibDataOptions data;  // --data: the formats of quantize-static's --calib
   bool run_models = true;  // false: weights and sizes only
+  bool weights = true;      // false: leave weights out
+  bool activations = true;  // false: outputs only (when running the models)
   int threads = 0;
 };
 
@@ -101,6 +103,38 @@ std::string debug_report_table(const DebugReport& report, size_t top);
 nlohmann::json debug_report_json(const DebugReport& report, size_t top);
 // One CSV with a `kind` column (weight, activation, output); header on the first line.
 std::string debug_report_csv(const DebugReport& report, size_t top);
+
+// `--suggest-exclude N`: the nodes adding the most error, and what leaving them in float gains.
+struct ExcludeCandidate {
+  std::string node, op_type;
+  double input_sqnr_db = 0;   // the worst of its matched inputs (+inf: none, e.g. the first layer)
+  double output_sqnr_db = 0;  // its output
+  // Relative noise power it adds: 10^(−out/10) − 10^(−in/10). Ranking by this rather than by
+  // the dB drop keeps a first layer going from +inf to 40 dB below one going from 20 to 5 dB.
+  double added_noise = 0;
+};
+struct ExcludeSuggestion {
+  std::vector<ExcludeCandidate> nodes;  // most harmful first
+  std::string output;                   // the output with the lowest SQNR before
+  double sqnr_before = 0, sqnr_after = 0;  // min over outputs, before and after re-quantizing
+  std::string command;                  // the recipe's: quantize-static or quantize-dynamic
+  std::vector<std::string> warnings;
+};
+
+// Nodes of FLOAT that QUANT quantized, ranked by the noise they add (from `report`'s
+// activations, which must have been measured).
+std::vector<ExcludeCandidate> rank_exclude_candidates(const Model& float_model, const DebugReport& report);
+
+// Ranks, takes the first `count`, quantizes `float_model` (loaded from a file) again with the
+// recipe `quant` carries in its metadata (onnxq.recipe) plus those nodes excluded, and measures
+// the outputs on `options.data`. kInput when QUANT has no recipe. A static recipe is calibrated
+// on `options.data` (the recipe records how, not on what).
+ExcludeSuggestion suggest_exclude(const Model& float_model, const Model& quant, const DebugReport& report, size_t count,
+                                  const DebugOptions& options, const ProgressFn& progress = {});
+
+// "--nodes-exclude a,b,c" with the ranking and the SQNR before and after, for the table.
+std::string exclude_suggestion_text(const ExcludeSuggestion& suggestion);
+nlohmann::json exclude_suggestion_json(const ExcludeSuggestion& suggestion);
 
 // The CI gates of `onnxq debug`.
 struct SizeLimit {

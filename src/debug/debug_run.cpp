@@ -59,7 +59,7 @@ DebugReport debug_models(const Model& float_model, const Model& quant, const Deb
   report.quant_model = quant.path().string();
   report.float_bytes = float_model.model_file_bytes() + float_model.external_file_bytes();
   report.quant_bytes = quant.model_file_bytes() + quant.external_file_bytes();
-  report.weights = match_weights(float_model, quant, &report.warnings);
+  if (options.weights) report.weights = match_weights(float_model, quant, &report.warnings);
   if (!options.run_models) return report;
 
   const Executor fe(float_model, {options.threads});
@@ -69,7 +69,8 @@ DebugReport debug_models(const Model& float_model, const Model& quant, const Deb
   for (const auto& w : data->warnings()) report.warnings.push_back(w);
 
   const debug::GraphIndex fg(float_model), qg(quant);
-  const auto matches = debug::match_activations(fg, qg);
+  const auto matches =
+      options.activations ? debug::match_activations(fg, qg) : std::map<std::string, debug::ActivationMatch>();
   std::map<std::string, Slot> slots;                 // by float tensor
   std::map<std::string, std::string> float_of;       // QUANT tensor -> float tensor
   for (const auto& [qname, m] : matches) {

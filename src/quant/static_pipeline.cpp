@@ -6,6 +6,7 @@
 
 #include "onnxq/checker.hpp"
 #include "onnxq/executor.hpp"
+#include "onnxq/recipe.hpp"
 #include "quant/static/smooth_quant.hpp"
 
 namespace onnxq {
@@ -91,6 +92,7 @@ StaticFileReport quantize_static_file(const std::filesystem::path& input, const 
   }
 
   TensorRanges ranges;
+  CalibOptions ranges_from = calib;  // what the recipe records: a table's own options when read from tables
   if (!options.calib_tables_in.empty()) {
     std::unique_ptr<Calibrator> merged;
     for (const auto& path : options.calib_tables_in) {
@@ -98,6 +100,7 @@ StaticFileReport quantize_static_file(const std::filesystem::path& input, const 
       if (!merged) {
         merged = calibrator_from_table(table);
         report.method = table.options.method;
+        ranges_from = table.options;
       } else {
         merged->load_and_merge(table.raw.at("tensors"));
       }
@@ -120,6 +123,7 @@ StaticFileReport quantize_static_file(const std::filesystem::path& input, const 
   report.quant = quantize_static(model, ranges, quant);
   report.quant.file_bytes_before = bytes_before;
   require_checker_pass(model, "quantized");
+  set_recipe(model, static_recipe(options, ranges_from));  // for `onnxq debug --suggest-exclude`
   report.quant.file_bytes_after = model.save(output, save);
   report.rewrite_seconds = seconds_since(rewrite_start);
   report.warnings.insert(report.warnings.end(), report.quant.warnings.begin(), report.quant.warnings.end());
