@@ -116,9 +116,12 @@ struct ExcludeCandidate {
 struct ExcludeSuggestion {
   std::vector<ExcludeCandidate> nodes;  // most harmful first
   std::string output;                   // the output with the lowest SQNR before
-  double sqnr_before = 0, sqnr_after = 0;  // min over outputs, before and after re-quantizing
+  // Min over outputs, before and after. With a static recipe "before" is not QUANT but the float
+  // model quantized again on the debug data without exclusions (`baseline_requantized`), so
+  // that a different calibration set does not pass for the exclusions' effect.
+  double sqnr_before = 0, sqnr_after = 0;
+  bool baseline_requantized = false;
   std::string command;                  // the recipe's: quantize-static or quantize-dynamic
-  std::vector<std::string> warnings;
 };
 
 // Nodes of FLOAT that QUANT quantized, ranked by the noise they add (from `report`'s

@@ -113,29 +113,34 @@ ExcludeSuggestion suggest_exclude(const Model& float_model, const Model& quant, 
   for (const auto& c : s.nodes) names.push_back(c.node);
 
   const ScratchDir dir;
-  const fs::path requantized = dir.path() / "requantized.onnx";
+  DebugOptions measure = options;
+  measure.weights = false;
+  measure.activations = false;
+  auto output_sqnr = [&](const fs::path& path) {
+    const Model again = Model::load(path);
+    return min_output_sqnr(debug_models(float_model, again, measure, progress), nullptr);
+  };
   if (s.command == "quantize-dynamic") {
     DynamicQuantOptions o = dynamic_options_from_recipe(*recipe);
     o.nodes_exclude.insert(o.nodes_exclude.end(), names.begin(), names.end());
     o.threads = options.threads;
-    quantize_dynamic_file(float_model.path(), requantized, o);
+    quantize_dynamic_file(float_model.path(), dir.path() / "excluded.onnx", o);
   } else if (s.command == "quantize-static") {
+    // Calibrated on the debug data, which need not be the original calibration set: the baseline
+    // is quantized again on the same data, so before and after differ by the exclusions alone.
     StaticFileOptions o = static_options_from_recipe(*recipe);
-    o.data = options.data;  // calibrated on the debug data: the recipe does not say where ranges came from
-    o.quant.nodes_exclude.insert(o.quant.nodes_exclude.end(), names.begin(), names.end());
+    o.data = options.data;
     o.threads = options.threads;
     o.progress = progress;
-    quantize_static_file(float_model.path(), requantized, o);
+    quantize_static_file(float_model.path(), dir.path() / "baseline.onnx", o);
+    s.sqnr_before = output_sqnr(dir.path() / "baseline.onnx");
+    s.baseline_requantized = true;
+    o.quant.nodes_exclude.insert(o.quant.nodes_exclude.end(), names.begin(), names.end());
+    quantize_static_file(float_model.path(), dir.path() / "excluded.onnx", o);
   } else {
     fail(ExitCode::kInput, quant.path().string() + ": recipe command '" + s.command + "' is not one onnxq can repeat");
   }
-
-  const Model again = Model::load(requantized);
-  DebugOptions measure = options;
-  measure.weights = false;
-  measure.activations = false;
-  const DebugReport after = debug_models(float_model, again, measure, progress);
-  s.sqnr_after = min_output_sqnr(after, nullptr);
+  s.sqnr_after = output_sqnr(dir.path() / "excluded.onnx");
   return s;
 }
 
@@ -149,13 +154,13 @@ std::string exclude_suggestion_text(const ExcludeSuggestion& s) {
     out += buf;
   }
   if (s.nodes.empty()) return out + "  (none: no quantized node adds measurable noise)\n";
-  std::snprintf(buf, sizeof buf, "re-quantized (%s) without them: output '%s' %.1f dB -> %.1f dB (%+.1f dB)\n",
-                s.command.c_str(), s.output.c_str(), s.sqnr_before, s.sqnr_after, s.sqnr_after - s.sqnr_before);
+  std::snprintf(buf, sizeof buf, "%s without them: output '%s' %.1f dB -> %.1f dB (%+.1f dB)\n",
+                s.baseline_requantized ? "quantize-static again on --data, with and" : "quantize-dynamic again",
+                s.output.c_str(), s.sqnr_before, s.sqnr_after, s.sqnr_after - s.sqnr_before);
   out += buf;
   out += "  --nodes-exclude ";
   for (size_t i = 0; i < s.nodes.size(); ++i) out += (i ? "," : "") + s.nodes[i].node;
   out += "\n";
-  for (const auto& w : s.warnings) out += "warning: " + w + "\n";
   return out;
 }
 
@@ -176,8 +181,8 @@ nlohmann::json exclude_suggestion_json(const ExcludeSuggestion& s) {
           {"sqnr_before_db", number(s.sqnr_before)},
           {"sqnr_after_db", number(s.sqnr_after)},
           {"command", s.command},
-          {"nodes_exclude", arg},
-          {"warnings", s.warnings}};
+          {"baseline_requantized", s.baseline_requantized},
+          {"nodes_exclude", arg}};
 }
 
 }  // namespace onnxq
