@@ -59,7 +59,7 @@ std::map<std::string, ActivationMatch> match_activations(const GraphIndex& f, co
   std::map<std::string, ActivationMatch> candidates;  // QUANT tensor -> match
   auto in_float = [&](const std::string& name) { return !name.empty() && f.producer(name) >= 0; };
 
-  for (int i = 0; i < q.graph().node_size(); ++i) {
+  for (int i = 0; i < q.node_count(); ++i) {
     const auto& n = q.node(i);
     for (const auto& out : n.output()) {
       if (out.empty()) continue;

@@ -2,11 +2,13 @@
 
 namespace onnxq::debug {
 
-GraphIndex::GraphIndex(const Model& model) : model_(model) {
-  const auto& g = model.graph();
+GraphIndex::GraphIndex(const Model& model, bool subgraphs) : model_(model) { add(model.graph(), subgraphs); }
+
+void GraphIndex::add(const onnx::GraphProto& g, bool subgraphs) {
   for (const auto& t : g.initializer()) constants_[t.name()] = &t;
-  for (int i = 0; i < g.node_size(); ++i) {
-    const auto& n = g.node(i);
+  for (const auto& n : g.node()) {
+    const int i = static_cast<int>(nodes_.size());
+    nodes_.push_back(&n);
     if (!n.name().empty()) by_name_.emplace(n.name(), i);
     for (const auto& o : n.output()) producer_[o] = i;
     for (int s = 0; s < n.input_size(); ++s)
@@ -14,6 +16,11 @@ GraphIndex::GraphIndex(const Model& model) : model_(model) {
     if (n.op_type() == "Constant" && (n.domain().empty() || n.domain() == "ai.onnx") && n.output_size() == 1)
       for (const auto& a : n.attribute())
         if (a.name() == "value" && a.has_t()) constants_[n.output(0)] = &a.t();
+    if (subgraphs)
+      for (const auto& a : n.attribute()) {
+        if (a.has_g()) add(a.g(), true);
+        for (const auto& body : a.graphs()) add(body, true);
+      }
   }
   // A graph input shadows an initializer of the same name: the caller may override it.
   for (const auto& v : g.input()) constants_.erase(v.name());

@@ -11,15 +11,17 @@
 
 namespace onnxq::debug {
 
-// The main graph of a model seen for matching: constants (initializers and Constant nodes, as
-// PaddlePaddle exports keep weights), who produces and who reads each tensor.
+// A model's graph seen for matching: constants (initializers and Constant nodes, as
+// PaddlePaddle exports keep weights), who produces and who reads each tensor. With `subgraphs`,
+// the nodes and constants of If/Loop/Scan bodies are indexed too, depth first after the node
+// holding them (onnxq's names are unique across the whole model, so one name space serves).
 class GraphIndex {
  public:
-  explicit GraphIndex(const Model& model);
+  explicit GraphIndex(const Model& model, bool subgraphs = false);
 
   const Model& model() const { return model_; }
-  const onnx::GraphProto& graph() const { return model_.graph(); }
-  const onnx::NodeProto& node(int i) const { return model_.graph().node(i); }
+  int node_count() const { return static_cast<int>(nodes_.size()); }
+  const onnx::NodeProto& node(int i) const { return *nodes_[static_cast<size_t>(i)]; }
 
   // The constant's proto, or nullptr for anything computed or a graph input.
   const onnx::TensorProto* constant(const std::string& name) const;
@@ -33,7 +35,10 @@ class GraphIndex {
   int node_named(const std::string& name) const;
 
  private:
+  void add(const onnx::GraphProto& graph, bool subgraphs);
+
   const Model& model_;
+  std::vector<const onnx::NodeProto*> nodes_;
   std::map<std::string, const onnx::TensorProto*> constants_;
   std::map<std::string, int> producer_, by_name_;
   std::map<std::string, std::vector<std::pair<int, int>>> consumers_;

@@ -70,7 +70,7 @@ std::vector<ExcludeCandidate> rank_exclude_candidates(const Model& float_model, 
     if (a.qdq_sqnr_db) quantized.insert(a.node);
 
   std::vector<ExcludeCandidate> out;
-  for (int i = 0; i < f.graph().node_size(); ++i) {
+  for (int i = 0; i < f.node_count(); ++i) {
     const auto& n = f.node(i);
     if (n.name().empty() || !quantized.count(n.name()) || n.output_size() == 0) continue;
     auto produced = by_tensor.find(n.output(0));

@@ -64,14 +64,15 @@ std::optional<Tensor> to_float_layout(const Tensor& dq, const Shape& want) {
 }  // namespace
 
 std::vector<WeightError> match_weights(const Model& float_model, const Model& quant, std::vector<std::string>* warnings) {
-  const GraphIndex f(float_model), q(quant);
+  // Weights inside If/Loop/Scan bodies count too.
+  const GraphIndex f(float_model, true), q(quant, true);
   const auto& readers = debug::weight_readers();
   auto warn = [&](const std::string& w) {
     if (warnings) warnings->push_back(w);
   };
   std::vector<WeightError> out;
   std::set<std::string> seen;  // a weight shared by several nodes is stored, and reported, once
-  for (int i = 0; i < q.graph().node_size(); ++i) {
+  for (int i = 0; i < q.node_count(); ++i) {
     const auto& node = q.node(i);
     const std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
     auto reader = readers.find(domain + ":" + node.op_type());

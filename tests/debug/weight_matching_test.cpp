@@ -200,5 +200,34 @@ TEST(WeightMatching, EveryWeightQuantizeDynamicWritesIsFoundWithTheSqnrAndBytesI
     }
 }
 
+TEST(WeightMatching, WeightsInsideIfBranchesAreFoundWhetherOuterInitializersOrBranchConstants) {
+  // if (cond) y = x @ w_outer else y = x @ w_const, w_const a Constant node of the branch.
+  GraphBuilder then_g, else_g;
+  then_g.output("y_then", DataType::kFloat, {2, 4});
+  then_g.node("MatMul", {"x", "w_outer"}, {"y_then"}, "mm_then");
+  else_g.output("y_else", DataType::kFloat, {2, 4});
+  else_g.constant("w_const", test::random_tensor({8, 4}, 6));
+  else_g.node("MatMul", {"x", "w_const"}, {"y_else"}, "mm_else");
+  GraphBuilder g(13);
+  g.input("cond", DataType::kBool, {}).input("x", DataType::kFloat, {2, 8});
+  g.output("y", DataType::kFloat, {2, 4});
+  g.initializer("w_outer", test::random_tensor({8, 4}, 7));
+  auto& node = g.node("If", {"cond"}, {"y"}, "branch");
+  test::attr_graph(node, "then_branch", then_g.graph());
+  test::attr_graph(node, "else_branch", else_g.graph());
+  for (auto format : {QuantFormat::kQOperator, QuantFormat::kQDQ}) {
+    const Model f = g.model();
+    Model q = g.model();
+    const auto report = quantize_dynamic(q, {.format = format});
+    const auto weights = match_weights(f, q);
+    ASSERT_EQ(weights.size(), 2u);
+    for (const auto& t : report.tensors) {
+      auto it = std::find_if(weights.begin(), weights.end(), [&](const WeightError& w) { return w.name == t.name; });
+      ASSERT_NE(it, weights.end()) << t.name;
+      EXPECT_NEAR(it->sqnr_db, t.sqnr_db, 1e-6);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace onnxq
