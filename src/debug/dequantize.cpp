@@ -132,10 +132,4 @@ QuantParamSummary summarize_params(const Tensor& scale_in, const Tensor& zero_po
   return p;
 }
 
-int64_t int_attr(const onnx::NodeProto& node, const std::string& name, int64_t fallback) {
-  for (const auto& a : node.attribute())
-    if (a.name() == name) return a.i();
-  return fallback;
-}
-
 }  // namespace onnxq::debug

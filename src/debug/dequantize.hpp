@@ -1,7 +1,5 @@
 #pragma once
 
-#include <onnx/onnx_pb.h>
-
 #include <string>
 
 #include "onnxq/debug.hpp"
@@ -26,13 +24,6 @@ QuantParamSummary summarize_params(const Tensor& scale, const Tensor& zero_point
 
 // Scale as float32 (float16 scales are converted).
 Tensor float_scale(const Tensor& scale);
-
-// Attribute helpers for reading QUANT's nodes.
-int64_t int_attr(const onnx::NodeProto& node, const std::string& name, int64_t fallback);
-
-}  // namespace onnxq::debug
-
-namespace onnxq::debug {
 
 // quantize then dequantize float32 `x` with the given parameters, as QuantizeLinear and
 // DequantizeLinear would (round half to even, saturate to the zero point's type; uint8 when

@@ -53,4 +53,10 @@ int GraphIndex::node_named(const std::string& name) const {
   return it == by_name_.end() ? -1 : it->second;
 }
 
+int64_t int_attr(const onnx::NodeProto& node, const std::string& name, int64_t fallback) {
+  for (const auto& a : node.attribute())
+    if (a.name() == name) return a.i();
+  return fallback;
+}
+
 }  // namespace onnxq::debug

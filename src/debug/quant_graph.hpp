@@ -44,4 +44,7 @@ class GraphIndex {
   std::map<std::string, std::vector<std::pair<int, int>>> consumers_;
 };
 
+// An integer attribute of a node, or `fallback`.
+int64_t int_attr(const onnx::NodeProto& node, const std::string& name, int64_t fallback);
+
 }  // namespace onnxq::debug
