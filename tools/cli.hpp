@@ -18,6 +18,7 @@ using Action = std::function<void()>;
 
 void add_info_command(CLI::App& app, const GlobalOptions& global, Action& run);
 void add_quantize_dynamic_command(CLI::App& app, const GlobalOptions& global, Action& run);
+void add_fp16_command(CLI::App& app, const GlobalOptions& global, Action& run);
 void add_run_command(CLI::App& app, const GlobalOptions& global, Action& run);
 void add_preprocess_command(CLI::App& app, const GlobalOptions& global, Action& run);
 void add_quantize_static_command(CLI::App& app, const GlobalOptions& global, Action& run);

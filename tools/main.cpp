@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   onnxq::cli::add_merge_calibration_command(app, global, run);
   onnxq::cli::add_run_command(app, global, run);
   onnxq::cli::add_debug_command(app, global, run);
+  onnxq::cli::add_fp16_command(app, global, run);
 
   try {
     app.parse(argc, argv);

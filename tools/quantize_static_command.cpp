@@ -18,6 +18,7 @@ void add_quantize_static_command(CLI::App& app, const GlobalOptions& global, Act
     bool symmetric_weights = false;
     bool smooth_quant = false;
     float smooth_quant_alpha = 0.5f;
+    bool bias_correction = false;
     CalibFlags calib;
     StaticQuantOptions lib;
   };
@@ -51,6 +52,8 @@ void add_quantize_static_command(CLI::App& app, const GlobalOptions& global, Act
                 "SmoothQuant for MatMuls with constant weights: move activation outliers into the weights");
   cmd->add_option("--smooth-quant-alpha", o->smooth_quant_alpha, "SmoothQuant migration strength (default 0.5)")
       ->check(CLI::Range(0.0, 1.0));
+  cmd->add_flag("--bias-correction", o->bias_correction,
+                "Conv/Gemm: shift each bias by the mean output error its weight rounding causes on the data");
   cmd->add_option("--report", o->report, "Write a JSON report: ranges, scales, zero points, weight SQNR, sizes");
   cmd->callback([o, &global, &run, cmd] {
     if (o->calib.calib.empty() && o->calib_table_in.empty())
@@ -68,6 +71,7 @@ void add_quantize_static_command(CLI::App& app, const GlobalOptions& global, Act
       options.calib_table_out = o->calib_table;
       options.smooth_quant = o->smooth_quant;
       options.smooth_quant_alpha = o->smooth_quant_alpha;
+      options.bias_correction = o->bias_correction;
       options.threads = global.threads;
       options.progress = terminal_progress(global);
       const StaticFileReport report = quantize_static_file(o->input, o->output, options);

@@ -26,9 +26,10 @@ struct CalibrationRun {
 // Runs the model on every sample of `data` in the executor and feeds `tensors` (the float ones,
 // through the tensor hook: no augmented model) to a calibrator made from `calib`. A sample of the
 // wrong shape, type or input name is kInput naming the file and the input. Memory does not grow
-// with the number of samples.
+// with the number of samples. `also`, when set, sees every tensor of every run as well.
 CalibrationRun calibrate(const Model& model, const CalibDataOptions& data, const CalibOptions& calib,
-                         const std::vector<std::string>& tensors, int threads = 0, const ProgressFn& progress = {});
+                         const std::vector<std::string>& tensors, int threads = 0, const ProgressFn& progress = {},
+                         const TensorHook& also = {});
 
 // Everything `onnxq quantize-static` does, with every default in the member structs.
 struct StaticFileOptions {
@@ -43,6 +44,9 @@ struct StaticFileOptions {
   // pass over the data move outliers into the weights (src/quant/static/smooth_quant.hpp).
   bool smooth_quant = false;
   float smooth_quant_alpha = 0.5f;
+  // Bias correction for Conv and Gemm: each layer's bias absorbs the mean output shift its own
+  // weight rounding causes, measured on the data (src/quant/static/bias_correction.hpp).
+  bool bias_correction = false;
 
   int threads = 0;
   ProgressFn progress;
@@ -54,6 +58,8 @@ struct StaticFileReport {
   int64_t samples = 0, tensors_observed = 0;
   double calibration_seconds = 0, rewrite_seconds = 0;
   int64_t smoothed_activations = 0, smoothed_into_layernorm = 0;
+  int64_t bias_corrected = 0;      // layers whose bias was shifted
+  double bias_max_shift = 0;       // the largest shift of one output channel
   std::vector<std::string> warnings;  // data and quantization warnings, to be logged
 };
 

@@ -14,7 +14,7 @@ namespace {
 
 // Fixed chunking, so the work split never depends on the thread count (and the results are
 // exact anyway: extremes and integer counts do not depend on the order of combining).
-constexpr int64_t kChunk = int64_t{1} << 18;
+constexpr int64_t kChunk = int64_t{1} << 15;
 constexpr int64_t kMaxGroups = 16;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
@@ -48,52 +48,91 @@ Extremes scan_extremes(const float* x, int64_t n) {
   return e;
 }
 
-// Adds the values to counts[0, bins]; counts[bins] takes the non-finite ones. n <= kChunk.
-void bin_values(const float* x, int64_t n, float scale, int32_t bins, uint64_t* counts) {
-  constexpr int kBlock = 512;
-  const int32_t half = bins / 2;
-  // Large inputs count into interleaved 32-bit sub-histograms, so runs of one value
-  // (the zeros of a ReLU) do not wait on the same counter; small ones count directly.
-  const bool split = n >= 16 * static_cast<int64_t>(bins);
-  const size_t stride = static_cast<size_t>(bins) + 1;
-  // Four sub-histograms fit the first-level cache up to 2048 bins; above, one keeps it there.
-  const size_t ways = bins <= 2048 ? 4 : 1;
-  thread_local std::vector<uint32_t> sub;
-  if (split) sub.assign(ways * stride, 0);
-  // With one way, all four pointers name the same array.
-  const size_t way = ways == 4 ? stride : 0;
-  uint32_t* s0 = sub.data();
-  uint32_t *s1 = s0 + way, *s2 = s1 + way, *s3 = s2 + way;
-  int32_t idx[kBlock];
-  for (int64_t b = 0; b < n; b += kBlock) {
-    const int m = static_cast<int>(std::min<int64_t>(kBlock, n - b));
-    const float* v = x + b;
-    // Branch-free so it vectorises: |x|*scale is exact (scale is a power of two) and below
-    // bins/2, so truncation is the floor.
-    for (int i = 0; i < m; ++i) {
-      const float a = std::fabs(v[i]);
-      const bool finite = a <= FLT_MAX;
-      const int32_t k = static_cast<int32_t>((finite ? a : 0.0f) * scale);
-      const int32_t id = v[i] < 0.0f ? half - 1 - k : half + k;
-      idx[i] = finite ? id : bins;
+// Counts values into [0, bins] (bins takes the non-finite ones) for one task. Large inputs
+// count into interleaved 32-bit sub-histograms, so runs of one value (the zeros of a ReLU)
+// do not wait on the same counter; small ones count straight into 64-bit totals.
+class Binner {
+ public:
+  Binner(int32_t bins, float scale, int64_t n)
+      : bins_(bins), half_(bins / 2), scale_(scale), stride_(static_cast<size_t>(bins) + 1),
+        split_(n >= 8 * static_cast<int64_t>(bins)), ways_(bins <= 2048 ? 4 : 1), totals_(stride_, 0) {
+    // Reused per thread: a fresh buffer of this size is a fresh mapping, and its page faults
+    // cost more than the counting.
+    thread_local std::vector<uint32_t> scratch;
+    if (split_) {
+      scratch.assign(ways_ * stride_, 0);
+      sub_ = scratch.data();
     }
-    if (!split) {
-      for (int i = 0; i < m; ++i) ++counts[idx[i]];
-      continue;
-    }
-    int i = 0;
-    for (; i + 4 <= m; i += 4) {
-      ++s0[idx[i]];
-      ++s1[idx[i + 1]];
-      ++s2[idx[i + 2]];
-      ++s3[idx[i + 3]];
-    }
-    for (; i < m; ++i) ++s0[idx[i]];
   }
-  if (split)
-    for (size_t k = 0; k < stride; ++k)
-      counts[k] += ways == 4 ? uint64_t{s0[k]} + s1[k] + s2[k] + s3[k] : uint64_t{s0[k]};
-}
+
+  void add(const float* x, int64_t n) {
+    constexpr int kBlock = 512;
+    int32_t idx[kBlock];
+    // Locals, not members, in the loops: the counters' stores could alias members.
+    const int32_t bins = bins_, half = half_;
+    const float scale = scale_;
+    for (int64_t b = 0; b < n; b += kBlock) {
+      const int m = static_cast<int>(std::min<int64_t>(kBlock, n - b));
+      const float* v = x + b;
+      // Branch-free so it vectorises: |x|*scale is exact (scale is a power of two) and below
+      // bins/2, so truncation is the floor.
+      for (int i = 0; i < m; ++i) {
+        const float a = std::fabs(v[i]);
+        const bool finite = a <= FLT_MAX;
+        const int32_t k = static_cast<int32_t>((finite ? a : 0.0f) * scale);
+        const int32_t id = v[i] < 0.0f ? half - 1 - k : half + k;
+        idx[i] = finite ? id : bins;
+      }
+      if (!split_) {
+        uint64_t* totals = totals_.data();
+        for (int i = 0; i < m; ++i) ++totals[idx[i]];
+        continue;
+      }
+      if (pending_ + m > kFlushAt) flush();
+      pending_ += m;
+      // Four sub-histograms fit the first-level cache up to 2048 bins; above, one keeps it
+      // there (all four pointers then name the same array).
+      const size_t way = ways_ == 4 ? stride_ : 0;
+      uint32_t* s0 = sub_;
+      uint32_t *s1 = s0 + way, *s2 = s1 + way, *s3 = s2 + way;
+      int i = 0;
+      for (; i + 4 <= m; i += 4) {
+        ++s0[idx[i]];
+        ++s1[idx[i + 1]];
+        ++s2[idx[i + 2]];
+        ++s3[idx[i + 3]];
+      }
+      for (; i < m; ++i) ++s0[idx[i]];
+    }
+  }
+
+  // The counts so far, with the sub-histograms folded in.
+  const std::vector<uint64_t>& totals() {
+    flush();
+    return totals_;
+  }
+
+ private:
+  static constexpr int64_t kFlushAt = int64_t{1} << 31;  // below any 32-bit counter's limit
+
+  void flush() {
+    if (!pending_) return;
+    const uint32_t* s = sub_;
+    for (size_t k = 0; k < stride_; ++k)
+      totals_[k] += ways_ == 4 ? uint64_t{s[k]} + s[k + stride_] + s[k + 2 * stride_] + s[k + 3 * stride_] : s[k];
+    std::fill(sub_, sub_ + ways_ * stride_, 0u);
+    pending_ = 0;
+  }
+
+  int32_t bins_, half_;
+  float scale_;
+  size_t stride_;
+  bool split_;
+  size_t ways_;
+  int64_t pending_ = 0;
+  uint32_t* sub_ = nullptr;
+  std::vector<uint64_t> totals_;
+};
 
 int log2_exact(int bins) {
   int l = 0;
@@ -168,21 +207,15 @@ void Histogram::add(std::span<const float> values, Extremes extremes, int thread
   const int64_t n = static_cast<int64_t>(values.size());
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   const int64_t groups = std::min(chunks, kMaxGroups);
-  if (groups <= 1) {
-    std::vector<uint64_t> local(counts_.size() + 1, 0);
-    bin_values(values.data(), n, scale, nbins, local.data());
-    for (int i = 0; i < nbins; ++i) counts_[i] += local[i];
-    return;
-  }
   // Group g takes chunks g, g+groups, ...; integer sums make the result exact in any order.
   std::vector<std::vector<uint64_t>> local(static_cast<size_t>(groups));
   parallel_for(groups, threads, [&](int64_t g) {
-    auto& counts = local[static_cast<size_t>(g)];
-    counts.assign(counts_.size() + 1, 0);
+    Binner binner(nbins, scale, (n + groups - 1) / groups);
     for (int64_t c = g; c < chunks; c += groups) {
       const int64_t begin = c * kChunk;
-      bin_values(values.data() + begin, std::min(kChunk, n - begin), scale, nbins, counts.data());
+      binner.add(values.data() + begin, std::min(kChunk, n - begin));
     }
+    local[static_cast<size_t>(g)] = binner.totals();
   });
   for (const auto& counts : local)
     for (int i = 0; i < nbins; ++i) counts_[i] += counts[i];

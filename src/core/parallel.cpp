@@ -53,6 +53,7 @@ class Pool {
     {
       std::lock_guard lock(mutex_);
       stop_ = true;
+      stopping_ = true;
     }
     wake_.notify_all();
     for (auto& t : threads_) t.join();
@@ -72,8 +73,12 @@ class Pool {
     in_worker = true;  // nested parallel_for from the caller's own chunks runs inline
     job.work();
     in_worker = false;
+    {
+      std::lock_guard lock(mutex_);
+      job_ = nullptr;  // no more workers join
+    }
+    spin_until([&] { return job.active.load() == 0; });
     std::unique_lock lock(mutex_);
-    job_ = nullptr;  // no more workers join
     done_.wait(lock, [&] { return job.active.load() == 0; });
   }
 
@@ -85,6 +90,9 @@ class Pool {
     uint64_t seen = 0;
     std::unique_lock lock(mutex_);
     for (;;) {
+      lock.unlock();
+      spin_until([&] { return generation_.load() != seen || stopping_.load(); });
+      lock.lock();
       wake_.wait(lock, [&] { return stop_ || (generation_ != seen && job_ && wanted_ > 0); });
       if (stop_) return;
       seen = generation_;
@@ -98,14 +106,25 @@ class Pool {
     }
   }
 
+  // Kernels come back to back, microseconds apart: a worker (and the caller waiting for
+  // one) checks for a while before sleeping, which saves a futex wake-up per parallel_for,
+  // tens of microseconds in a virtual machine. It yields while it checks, so on a busy
+  // machine the core goes to whoever needs it.
+  template <class Ready>
+  static void spin_until(Ready ready) {
+    for (int i = 0; i < kSpins && !ready(); ++i) std::this_thread::yield();
+  }
+  static constexpr int kSpins = 200;
+
   std::mutex submit_mutex_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   std::vector<std::thread> threads_;
   Job* job_ = nullptr;
   int wanted_ = 0;
-  uint64_t generation_ = 0;
+  std::atomic<uint64_t> generation_{0};
   bool stop_ = false;
+  std::atomic<bool> stopping_{false};
 };
 
 thread_local bool Pool::in_worker = false;

@@ -167,7 +167,8 @@ void ExternalDataStore::hold(onnx::TensorProto& proto, const Tensor& value) {
   held->set_value("memory:" + std::to_string(id));
 }
 
-std::span<std::byte> ExternalDataStore::locate(const onnx::TensorProto& proto, std::shared_ptr<void>& owner) {
+std::span<std::byte> ExternalDataStore::locate(const onnx::TensorProto& proto, std::shared_ptr<void>& owner,
+                                               bool* in_file) {
   const ExternalRef ref = parse_external_ref(proto);
   std::string held;
   for (const auto& entry : proto.external_data())
@@ -206,6 +207,7 @@ std::span<std::byte> ExternalDataStore::locate(const onnx::TensorProto& proto, s
                                "' is too short (needs " + std::to_string(ref.offset + ref.length) +
                                " bytes, has " + std::to_string(mapping->size) + ")");
   owner = mapping;
+  if (in_file) *in_file = true;
   return {mapping->data + ref.offset, ref.length};
 }
 
@@ -219,15 +221,46 @@ std::span<const std::byte> ExternalDataStore::bytes(const onnx::TensorProto& pro
   return locate(proto, owner);  // the store keeps mappings and held tensors alive
 }
 
+namespace {
+
+// A copy of misaligned bytes from a file mapping, made piece by piece, unmapping each piece's
+// pages once copied, so the weight is resident about once (as its copy), not twice, even
+// while it is copied. The mapping is private, and these bytes belong to one tensor that is
+// never viewed in place (it is misaligned), so the pages are clean: touching them again
+// re-reads the file.
+Tensor copy_dropping_pages(const onnx::TensorProto& proto, std::span<std::byte> bytes) {
+  Tensor copy = Tensor::uninitialized(proto_dtype(proto), proto_shape(proto));
+  if (copy.nbytes() != bytes.size()) return tensor_from_proto_bytes(proto, bytes.data(), bytes.size());  // its error
+  constexpr size_t kPiece = size_t{4} << 20;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto start = reinterpret_cast<uintptr_t>(bytes.data());
+  uintptr_t dropped = (start + page - 1) / page * page;  // pages before this one are shared
+  for (size_t done = 0; done < bytes.size();) {
+    const size_t n = std::min(kPiece, bytes.size() - done);
+    std::memcpy(copy.raw_data() + done, bytes.data() + done, n);
+    done += n;
+    const uintptr_t upto = (start + done) / page * page;
+    if (upto > dropped) {
+      ::madvise(reinterpret_cast<void*>(dropped), upto - dropped, MADV_DONTNEED);
+      dropped = upto;
+    }
+  }
+  return copy;
+}
+
+}  // namespace
+
 Tensor ExternalDataStore::read(const onnx::TensorProto& proto) {
   std::shared_ptr<void> owner;
-  const std::span<std::byte> bytes = locate(proto, owner);
+  bool in_file = false;
+  const std::span<std::byte> bytes = locate(proto, owner, &in_file);
   // External files keep the 64-byte alignment onnxq writes them with; data held in a model
   // file sits wherever protobuf put it, and is viewed when its elements are aligned.
   const DataType type = proto_dtype(proto);
   const auto address = reinterpret_cast<uintptr_t>(bytes.data());
   const uintptr_t align = is_held(proto) ? std::max<uintptr_t>(1, dtype_bits(type) / 8) : Tensor::kAlignment;
   if (address % align == 0 || bytes.empty()) return Tensor::view(type, proto_shape(proto), bytes.data(), owner);
+  if (in_file) return copy_dropping_pages(proto, bytes);
   return tensor_from_proto_bytes(proto, bytes.data(), bytes.size());
 }
 

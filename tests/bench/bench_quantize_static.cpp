@@ -105,7 +105,8 @@ void write_samples(const fs::path& dir, const std::string& input, const std::vec
 int run_bench(int argc, char** argv) {
   int threads = 2, repeat = 10;
   std::string only;
-  // A method may carry extra quantize-static flags after '+': "minmax+smooth-quant".
+  // A method may carry extra quantize-static flags after '+': "minmax+smooth-quant"; weights are
+  // per channel unless one of them is "per-tensor".
   std::vector<std::string> methods = {"minmax", "percentile", "entropy", "distribution", "mse", "minmax+smooth-quant"};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
@@ -211,10 +212,16 @@ int run_bench(int argc, char** argv) {
       const fs::path q = tmp / "q.onnx", report = tmp / "report.json";
       std::vector<std::string> args{onnxq, "quantize-static", c.model.string(), "-o", q.string(), "--calib",
                                     c.calib.string(), "--calib-method", method.substr(0, method.find('+')),
-                                    "--per-channel", "--threads", std::to_string(threads), "--report", report.string(),
-                                    "-q"};
-      for (size_t at = method.find('+'); at != std::string::npos; at = method.find('+', at + 1))
-        args.push_back("--" + method.substr(at + 1, method.find('+', at + 1) - at - 1));
+                                    "--threads", std::to_string(threads), "--report", report.string(), "-q"};
+      bool per_channel = true;
+      for (size_t at = method.find('+'); at != std::string::npos; at = method.find('+', at + 1)) {
+        const std::string extra = method.substr(at + 1, method.find('+', at + 1) - at - 1);
+        if (extra == "per-tensor")
+          per_channel = false;
+        else
+          args.push_back("--" + extra);
+      }
+      if (per_channel) args.push_back("--per-channel");
       const auto r = bench::run(args, "/dev/null", tmp / "q.err");
       if (r.exit_code != 0) {
         const std::string err = test::read_file_bytes(tmp / "q.err");

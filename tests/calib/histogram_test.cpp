@@ -106,6 +106,30 @@ TEST(Histogram, CountsAreTheSameForAnyThreadCount) {
   EXPECT_EQ(one.total(), v.size());
 }
 
+// The bin of the header's rule, one value at a time.
+std::vector<uint64_t> counted_one_by_one(const std::vector<float>& v, const Histogram& h) {
+  std::vector<uint64_t> counts(static_cast<size_t>(h.bins()), 0);
+  const double w = h.width();
+  for (float x : v) {
+    if (!std::isfinite(x)) continue;
+    const int k = static_cast<int>(std::floor(std::fabs(static_cast<double>(x)) / w));
+    ++counts[static_cast<size_t>(x < 0 ? h.bins() / 2 - 1 - k : h.bins() / 2 + k)];
+  }
+  return counts;
+}
+
+TEST(Histogram, LargeInputsCountLikeBinningEachValueAlone) {
+  // Large enough for the sub-histogram path of every group, with ReLU-like runs of zeros.
+  auto v = test::gaussian(900001, 3, 0.0f, 2.0f);
+  for (size_t i = 0; i < v.size(); i += 3) v[i] = std::max(v[i], 0.0f);
+  v[17] = std::numeric_limits<float>::quiet_NaN();
+  for (int bins : {2048, 8192}) {
+    const Histogram h = histogram_of(v, bins, 2);
+    EXPECT_EQ(h.counts(), counted_one_by_one(v, h)) << bins;
+    EXPECT_EQ(h.total(), v.size() - 1) << bins;
+  }
+}
+
 TEST(Histogram, TinyValuesAllLandNextToZero) {
   Histogram h = histogram_of({1e-38f, -1e-45f, 0.0f, -0.0f}, 8);
   EXPECT_EQ(h.exponent(), Histogram::kMinExponent);

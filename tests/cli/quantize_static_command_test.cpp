@@ -169,6 +169,26 @@ TEST_F(QuantizeStaticCommand, TheJsonReportHasRangesScalesAndTimes) {
   EXPECT_TRUE(weight);
 }
 
+TEST_F(QuantizeStaticCommand, BiasCorrectionShiftsTheConvBiasAndSaysSo) {
+  const auto report = (dir / "r.json").string();
+  const auto r = run_cli({"quantize-static", model(), "-o", out(), "--calib", calib(), "--bias-correction", "--report",
+                          report});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("bias correction: 1 biases shifted"), std::string::npos) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(test::read_file_bytes(report))["bias_correction"]["layers"], 1);
+}
+
+TEST_F(QuantizeStaticCommand, BiasCorrectionWithoutDataIsAUsageError) {
+  const auto table = (dir / "t.json").string();
+  ASSERT_EQ(run_cli({"quantize-static", model(), "-o", out(), "--calib", calib(), "--calib-table", table, "-q"}).exit_code,
+            0);
+  const auto again = (dir / "q2.onnx").string();
+  const auto r = run_cli({"quantize-static", model(), "-o", again, "--calib-table-in", table, "--bias-correction"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--bias-correction"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(again));
+}
+
 // The README's main job: PaddleOCR's recognizer, preprocessed, then calibrated on the bundled
 // text-line images with PaddleOCR's own preprocessing expressed as flags.
 TEST(QuantizeStaticCommandOnRealData, PaddleOcrRecognizerCalibratesOnItsTextLineImages) {

@@ -113,9 +113,11 @@ TEST(QuantizationRecipe, StaticOptionsSurviveTheRoundTripThroughJson) {
   o.quant.symmetric_weights = false;
   o.quant.nodes_exclude = {"a", "b*"};
   o.smooth_quant = true;
+  o.bias_correction = true;
   const StaticFileOptions back = static_options_from_recipe(static_recipe(o, calib));
   EXPECT_EQ(static_recipe(back, back.calib), static_recipe(o, calib));
   EXPECT_EQ(back.calib.method, "percentile");
+  EXPECT_TRUE(back.bias_correction);
   EXPECT_EQ(back.quant.symmetric_weights, std::optional<bool>(false));
   EXPECT_EQ(back.quant.nodes_exclude, (std::vector<std::string>{"a", "b*"}));
 

@@ -1,7 +1,8 @@
-// Conv: im2col + GEMM, with two faster paths: pointwise convolutions (1x1, stride 1, no
-// padding) multiply the input directly, and depthwise 2-D convolutions (one input and one
-// output channel per group) run a direct loop, which GEMM would turn into many tiny
-// products.
+// Conv: im2col + GEMM, with faster paths: float 1-D and 2-D convolutions pack the im2col matrix
+// block by block for an AVX-512 micro-kernel (conv_packed.cpp) where the CPU has it;
+// otherwise pointwise convolutions (1x1, stride 1, no padding) multiply the input
+// directly. Depthwise 2-D convolutions (one input and one output channel per group) run a
+// direct loop, which GEMM would turn into many tiny products.
 
 #include <algorithm>
 #include <string>
@@ -11,7 +12,9 @@
 #include "exec/dispatch.hpp"
 #include "exec/gemm.hpp"
 #include "exec/kernel.hpp"
+#include "exec/kernels/conv_packed.hpp"
 #include "exec/kernels/conv_shape.hpp"
+#include "exec/kernels/depthwise.hpp"
 #include "exec/kernels/families.hpp"
 #include "exec/kernels/im2col.hpp"
 
@@ -25,6 +28,15 @@ void gemm_t(int64_t M, int64_t N, int64_t K, const T* A, const T* B, T beta, T* 
     gemm_f32(false, false, M, N, K, 1.0f, A, K, B, N, beta, C, N, threads);
   else
     gemm_f64(false, false, M, N, K, 1.0, A, K, B, N, beta, C, N, threads);
+}
+
+bool depthwise_vectorized() {
+#if defined(ONNXQ_GEMM_AVX512)
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  return avx512;
+#else
+  return false;
+#endif
 }
 
 // One output plane of a depthwise 2-D convolution. Interior columns (all taps inside the
@@ -42,6 +54,8 @@ void depthwise_plane(const T* in, const T* w, T bias, const WindowGeometry& g, T
   lo = std::min(lo, OW);
   hi = std::clamp(hi, lo, OW);
   const int64_t run = hi - lo;
+  // Float interiors on AVX-512 CPUs run in registers; otherwise accumulate a row at a time.
+  const bool vector_interior = std::is_same_v<T, float> && run > 0 && depthwise_vectorized();
   for (int64_t oh = 0; oh < OH; ++oh) {
     const int64_t ih0 = oh * sh - ph;
     T* dst = out + oh * OW;
@@ -59,6 +73,8 @@ void depthwise_plane(const T* in, const T* w, T bias, const WindowGeometry& g, T
       dst[ow] = acc + bias;
     };
     for (int64_t ow = 0; ow < lo; ++ow) edge(ow);
+    for (int64_t ow = hi; ow < OW; ++ow) edge(ow);
+    if (vector_interior) continue;
     T* acc = dst + lo;
     std::fill(acc, acc + run, T(0));
     for (int64_t kh = 0; kh < KH; ++kh) {
@@ -74,8 +90,18 @@ void depthwise_plane(const T* in, const T* w, T bias, const WindowGeometry& g, T
       }
     }
     for (int64_t i = 0; i < run; ++i) acc[i] += bias;
-    for (int64_t ow = hi; ow < OW; ++ow) edge(ow);
   }
+  if constexpr (std::is_same_v<T, float>)
+    if (vector_interior)
+      depthwise_detail::interior_avx512({in, w, bias, out, H, W, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw, lo, run});
+}
+
+// A 1-D convolution as a 2-D one over a single row.
+ConvShape as_2d(ConvShape s) {
+  WindowGeometry& g = s.geometry;
+  for (auto* v : {&g.in, &g.out, &g.kernel, &g.strides, &g.dilations}) v->insert(v->begin(), 1);
+  for (auto* v : {&g.pad_begin, &g.pad_end}) v->insert(v->begin(), 0);
+  return s;
 }
 
 template <class T>
@@ -90,6 +116,15 @@ void conv(const ConvShape& s, const T* x, const T* w, const T* b, T* y, int thre
       depthwise_plane(x + nc * in_size, w + c * K, b ? b[c] : T(0), g, y + nc * out_size);
     });
     return;
+  }
+
+  // The packed path computes output positions 32 at a time: for a handful (Silero VAD's
+  // 1-D convolutions see four) the GEMM below wastes less.
+  if constexpr (std::is_same_v<T, float>) {
+    if (out_size >= 16 && g.rank() <= 2 && conv2d_packed_available()) {
+      conv2d_packed(g.rank() == 2 ? s : as_2d(s), x, w, b, y, threads);  // [N, C, L] is [N, C, 1, L]
+      return;
+    }
   }
 
   bool pointwise = K == 1;

@@ -78,6 +78,25 @@ void row_nd(const T* img, const WindowGeometry& g, const std::vector<int64_t>& k
   }
 }
 
+// col2im_add's 2-D case for one kernel tap: out positions in output order, each added
+// into the image position it reads (taps in padding dropped).
+template <class T>
+void add_row_2d(const T* src, const WindowGeometry& g, int64_t kh, int64_t kw, T* img) {
+  const int64_t H = g.in[0], W = g.in[1], OH = g.out[0], OW = g.out[1];
+  const int64_t sh = g.strides[0], sw = g.strides[1];
+  const int64_t off_h = kh * g.dilations[0] - g.pad_begin[0], off_w = kw * g.dilations[1] - g.pad_begin[1];
+  int64_t lo = off_w >= 0 ? 0 : (-off_w + sw - 1) / sw;
+  int64_t hi = W - off_w <= 0 ? 0 : (W - off_w + sw - 1) / sw;
+  lo = std::min(lo, OW);
+  hi = std::clamp(hi, lo, OW);
+  for (int64_t oh = 0; oh < OH; ++oh, src += OW) {
+    const int64_t ih = oh * sh + off_h;
+    if (ih < 0 || ih >= H) continue;
+    T* dst = img + ih * W + off_w;
+    for (int64_t ow = lo; ow < hi; ++ow) dst[ow * sw] += src[ow];
+  }
+}
+
 }  // namespace im2col_detail
 
 template <class T>
@@ -112,6 +131,10 @@ void col2im_add(const T* col, int64_t channels, const WindowGeometry& g, T* imag
     T* img = image + c * in_size;
     for (int64_t k = 0; k < K; ++k) {
       const T* src = col + (c * K + k) * out_size;
+      if (n == 2) {  // the same additions in the same order, a row at a time
+        im2col_detail::add_row_2d(src, g, k / g.kernel[1], k % g.kernel[1], img);
+        continue;
+      }
       im2col_detail::kernel_offsets(g, k, ks);
       std::fill(pos.begin(), pos.end(), 0);
       for (int64_t o = 0; o < out_size; ++o) {

@@ -70,9 +70,39 @@ int64_t column_major(int64_t offset, const std::vector<int64_t>& dims) {
 }
 
 // The common 2-D case without the N-d odometer; taps are visited in the same order.
+// MaxPool without indices, separably: the maximum over the window's rows for every input
+// column (contiguous, so it vectorizes), then over the window's columns. A NaN is kept only
+// where it comes first, as in the tap-by-tap loop.
+template <class T>
+void max_plane_2d(const WindowGeometry& g, const std::vector<AxisTaps>& axes, const T* in, T* out) {
+  const int64_t W = g.in[1], OH = g.out[0], OW = g.out[1];
+  thread_local std::vector<T> column_max;
+  column_max.resize(static_cast<size_t>(W));
+  T* cm = column_max.data();
+  for (int64_t oh = 0; oh < OH; ++oh, out += OW) {
+    const auto& hs = axes[0].valid[static_cast<size_t>(oh)];
+    if (hs.empty()) {
+      std::fill(out, out + OW, std::numeric_limits<T>::lowest());
+      continue;
+    }
+    std::copy(in + hs[0] * W, in + (hs[0] + 1) * W, cm);
+    for (size_t i = 1; i < hs.size(); ++i) {
+      const T* row = in + hs[i] * W;
+      for (int64_t w = 0; w < W; ++w) cm[w] = row[w] > cm[w] ? row[w] : cm[w];
+    }
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      const auto& ws = axes[1].valid[static_cast<size_t>(ow)];
+      T best = ws.empty() ? std::numeric_limits<T>::lowest() : cm[ws[0]];
+      for (size_t i = 1; i < ws.size(); ++i) best = cm[ws[i]] > best ? cm[ws[i]] : best;
+      out[ow] = best;
+    }
+  }
+}
+
 template <class T>
 void pool_plane_2d(const PoolAttrs& a, const WindowGeometry& g, const std::vector<AxisTaps>& axes, const T* in,
                    T* out, int64_t* indices, int64_t index_base) {
+  if (a.kind == PoolKind::kMax && !indices) return max_plane_2d(g, axes, in, out);
   const int64_t W = g.in[1], OH = g.out[0], OW = g.out[1];
   for (int64_t oh = 0; oh < OH; ++oh) {
     const auto& hs = axes[0].valid[static_cast<size_t>(oh)];
@@ -107,6 +137,19 @@ void pool_plane_2d(const PoolAttrs& a, const WindowGeometry& g, const std::vecto
       }
     }
   }
+}
+
+// GlobalAveragePool of one plane: eight interleaved double sums (independent, so they
+// pipeline and vectorize) combined in a fixed order.
+template <class T>
+T plane_mean(const T* in, int64_t n) {
+  double lane[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) lane[l] += static_cast<double>(in[i + l]);
+  for (int l = 0; i < n; ++i, ++l) lane[l] += static_cast<double>(in[i]);
+  const double sum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+  return static_cast<T>(n > 0 ? sum / static_cast<double>(n) : 0.0);
 }
 
 template <class T>
@@ -191,7 +234,10 @@ void run_pool(const PoolAttrs& a, bool global, KernelIO& io, const char* op) {
     T* py = y.data<T>();
     int64_t* pi = want_indices ? indices.data<int64_t>() : nullptr;
     parallel_for(planes, io.threads(), [&](int64_t p) {
-      pool_plane<T>(a, g, axes, px + p * in_size, py + p * out_size, pi ? pi + p * out_size : nullptr, p * in_size);
+      if (global && a.kind == PoolKind::kAverage)
+        py[p] = plane_mean(px + p * in_size, in_size);
+      else
+        pool_plane<T>(a, g, axes, px + p * in_size, py + p * out_size, pi ? pi + p * out_size : nullptr, p * in_size);
     });
   };
   if (a.kind == PoolKind::kMax)

@@ -4,6 +4,7 @@
 
 #include "onnxq/tensor_proto.hpp"
 #include "quant/static/qdq_plan.hpp"
+#include "quant/static/weight_spec.hpp"
 
 namespace onnxq {
 namespace {
@@ -90,17 +91,8 @@ QuantizedNames QdqPlan::emit_weight(const std::string& name, const TensorPlan& p
   if (as_activation) {
     spec.type = options_.activation_type;
     spec.symmetric = options_.symmetric_activations;
-  } else if (options_.per_channel && plan.axis >= 0) {
-    // ONNX Runtime stores per-channel weights as int8 whatever the weight type: QLinearConv takes
-    // one zero point for all channels, which only symmetric int8 guarantees.
-    spec.type = DataType::kInt8;
-    spec.symmetric = options_.symmetric_weights.value_or(true);
-    spec.reduce_range = options_.reduce_range;
-    spec.axis = plan.axis;
   } else {
-    spec.type = options_.weight_type;
-    spec.symmetric = options_.symmetric_weights.value_or(dtype_is_signed(options_.weight_type));
-    spec.reduce_range = options_.reduce_range;
+    spec = static_weight_spec(options_, plan.axis);
   }
   auto constant = editor_.find_constant(name);
   const QuantizedWeightNames w = weights_.quantize(*constant, name, spec, report_node(plan));

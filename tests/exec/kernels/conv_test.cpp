@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <random>
 #include <vector>
 
 #include "support/graph_builder.hpp"
@@ -113,6 +114,19 @@ TEST(Conv, DepthwiseConvolutionsMatchTheReference) {
   check_against_reference({{1, 2, 6, 33}, {2, 1, 3, 3}, 2, {1, 3}, {1, 2}, {0, 0, 0, 0}}, 26);
 }
 
+TEST(Conv, RandomDepthwiseConvolutionsMatchTheReference) {
+  std::mt19937 rng(9);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  for (int i = 0; i < 30; ++i) {
+    const int64_t c = pick(1, 4), kh = pick(1, 5), kw = pick(1, 5), dh = pick(1, 2), dw = pick(1, 2);
+    const int64_t h = pick((kh - 1) * dh + 1, 24), w = pick((kw - 1) * dw + 1, 70);
+    SCOPED_TRACE(i);
+    check_against_reference({{pick(1, 2), c, h, w}, {c, 1, kh, kw}, c, {pick(1, 3), pick(1, 4)}, {dh, dw},
+                             {pick(0, 2), pick(0, 2), pick(0, 2), pick(0, 2)}, pick(0, 1) == 1},
+                            200 + static_cast<uint32_t>(i) * 3);
+  }
+}
+
 TEST(Conv, GroupedDilatedPaddedStridedConvolutionsMatchTheReference) {
   check_against_reference({{1, 3, 10, 11}, {8, 3, 3, 3}, 1, {1, 1}, {}, {1, 1, 1, 1}}, 30);
   check_against_reference({{2, 6, 13, 9}, {4, 3, 3, 2}, 2, {2, 3}, {2, 1}, {1, 0, 2, 1}}, 31);
@@ -122,6 +136,8 @@ TEST(Conv, GroupedDilatedPaddedStridedConvolutionsMatchTheReference) {
 
 TEST(Conv, OneAndThreeDimensionalConvolutionsMatchTheReference) {
   check_against_reference({{2, 3, 17}, {5, 3, 4}, 1, {2}, {2}, {3, 1}}, 40);
+  check_against_reference({{2, 6, 83}, {10, 3, 5}, 2, {2}, {1}, {2, 3}}, 43);  // long enough to pack
+  check_against_reference({{1, 4, 300}, {9, 4, 3}, 1, {1}, {3}, {0, 0}, false}, 44);
   check_against_reference({{1, 2, 5, 6, 7}, {3, 2, 2, 3, 2}, 1, {1, 2, 1}, {1, 1, 2}, {1, 0, 1, 0, 1, 1}}, 41);
   check_against_reference({{1, 3, 4, 5, 6}, {3, 1, 3, 3, 3}, 3, {}, {}, {1, 1, 1, 1, 1, 1}}, 42);
 }
@@ -201,6 +217,40 @@ TEST(ConvTranspose, AnOutputShapeBeyondTheFullOutputPadsTheEnd) {
   attr_ints(node, "strides", {2});
   attr_ints(node, "output_shape", {8});
   EXPECT_EQ(values(run_op(node, {x, w})[0]), (std::vector<float>{1, 1, 3, 2, 5, 3, 3, 0}));
+}
+
+// 2-D col2im adds a row at a time; any other rank walks positions one by one. A 2-D
+// transposed convolution and the same one with a unit third axis must agree bit for bit.
+TEST(ConvTranspose, TwoDimensionalRowsMatchTheGeneralPath) {
+  struct Case {
+    Shape x, w;
+    std::vector<int64_t> strides, dilations, pads;  // 2-D pads: h_begin, w_begin, h_end, w_end
+    int64_t group;
+  };
+  const std::vector<Case> cases = {
+      {{1, 4, 6, 7}, {4, 3, 2, 2}, {2, 2}, {1, 1}, {0, 0, 0, 0}, 1},
+      {{2, 4, 5, 4}, {4, 2, 3, 3}, {2, 1}, {1, 2}, {1, 0, 2, 1}, 2},
+      {{1, 2, 3, 9}, {2, 5, 3, 1}, {1, 3}, {2, 1}, {0, 1, 1, 0}, 1},
+  };
+  uint32_t seed = 70;
+  for (const auto& c : cases) {
+    const Tensor x = random_tensor(c.x, seed++), w = random_tensor(c.w, seed++);
+    auto node = op("ConvTranspose");
+    attr_int(node, "group", c.group);
+    attr_ints(node, "strides", c.strides);
+    attr_ints(node, "dilations", c.dilations);
+    attr_ints(node, "pads", c.pads);
+    const Tensor two = run_op(node, {x, w}, 1, 17, 2)[0];
+    auto node3 = op("ConvTranspose");
+    attr_int(node3, "group", c.group);
+    attr_ints(node3, "strides", {c.strides[0], c.strides[1], 1});
+    attr_ints(node3, "dilations", {c.dilations[0], c.dilations[1], 1});
+    attr_ints(node3, "pads", {c.pads[0], c.pads[1], 0, c.pads[2], c.pads[3], 0});
+    Shape x3 = c.x, w3 = c.w, y3 = two.shape();
+    x3.push_back(1), w3.push_back(1), y3.push_back(1);
+    const Tensor three = run_op(node3, {x.reshaped(x3), w.reshaped(w3)}, 1, 17, 2)[0];
+    EXPECT_TRUE(two.reshaped(y3).equals(three)) << shape_to_string(c.x);
+  }
 }
 
 }  // namespace

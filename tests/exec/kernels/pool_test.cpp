@@ -51,6 +51,33 @@ TEST(MaxPool, CeilModeKeepsAPartialLastWindow) {
   EXPECT_EQ(values(y), (std::vector<float>{10, 11, 14, 15}));
 }
 
+// Without an indices output MaxPool takes the separable path (rows, then columns); with
+// one it visits taps one by one. Both must give the same maxima.
+TEST(MaxPool, TheSeparablePathMatchesTheTapByTapPath) {
+  struct Case {
+    Shape x;
+    std::vector<int64_t> kernel, strides, dilations, pads;
+  };
+  const std::vector<Case> cases = {
+      {{1, 3, 112, 112}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}},
+      {{2, 2, 9, 13}, {2, 3}, {1, 2}, {2, 1}, {0, 1, 1, 2}},
+      {{1, 1, 5, 7}, {5, 4}, {3, 3}, {1, 1}, {2, 2, 2, 2}},
+      {{1, 2, 1, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},
+  };
+  uint32_t seed = 60;
+  for (const auto& c : cases) {
+    auto node = op("MaxPool");
+    attr_ints(node, "kernel_shape", c.kernel);
+    attr_ints(node, "strides", c.strides);
+    attr_ints(node, "dilations", c.dilations);
+    attr_ints(node, "pads", c.pads);
+    const Tensor x = test::random_tensor(c.x, seed++);
+    const Tensor separable = run_op(node, {x}, 1, 12)[0];
+    const Tensor tap_by_tap = run_op(node, {x}, 2, 12)[0];
+    EXPECT_TRUE(separable.equals(tap_by_tap)) << shape_to_string(c.x);
+  }
+}
+
 TEST(MaxPool, WorksOnUint8) {
   auto node = op("MaxPool");
   attr_ints(node, "kernel_shape", {2});
@@ -105,6 +132,19 @@ TEST(AveragePool, IsBitIdenticalAcrossThreadCounts) {
   attr_ints(node, "pads", {1, 1, 1, 1});
   Tensor x = test::random_tensor({2, 16, 15, 17}, 5);
   EXPECT_TRUE(run_op(node, {x}, 1, 17, 1)[0].equals(run_op(node, {x}, 1, 17, 3)[0]));
+}
+
+TEST(GlobalPools, AverageOfLargeOddSizedPlanesMatchesALongDoubleSum) {
+  for (const Shape& shape : {Shape{2, 3, 13, 17}, Shape{1, 2, 7}, Shape{1, 1, 3, 5, 9}, Shape{1, 4, 1, 1}}) {
+    const Tensor x = test::random_tensor(shape, 80);
+    const Tensor y = run_op(op("GlobalAveragePool"), {x}, 1, 17, 2)[0];
+    const int64_t planes = shape[0] * shape[1], size = x.numel() / planes;
+    for (int64_t p = 0; p < planes; ++p) {
+      long double sum = 0;
+      for (int64_t i = 0; i < size; ++i) sum += x.data<float>()[p * size + i];
+      EXPECT_NEAR(y.data<float>()[p], static_cast<double>(sum / size), 1e-7) << shape_to_string(shape) << " plane " << p;
+    }
+  }
 }
 
 TEST(MaxPool, RejectsAMissingKernelShape) {

@@ -1,0 +1,42 @@
+#pragma once
+
+// 2-D float convolution as a GEMM, W[M, C*kh*kw] x col[C*kh*kw, OH*OW], whose im2col
+// matrix is never materialized: each task packs a block of it (KC rows by NC output
+// positions) straight from the image into the micro-kernel's panel layout, in L2, and the
+// weights are read in place. Bias is the accumulators' starting value, so no fill pass.
+//
+// Every output is bias + sum over k in index order, one FMA at a time, whatever the tiling,
+// so results are bit-identical for any thread count.
+
+#include <cstdint>
+
+#include "exec/kernels/conv_shape.hpp"
+
+namespace onnxq::exec {
+
+// Whether this CPU runs the packed path (AVX-512F); otherwise use im2col + gemm_f32. The
+// answer is fixed for the process.
+bool conv2d_packed_available();
+
+// y = conv(x, w) + b for a 2-D convolution (any groups, strides, dilations, pads); b may be
+// null. Only when conv2d_packed_available().
+void conv2d_packed(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int threads);
+
+namespace conv_packed_detail {
+
+// The micro-kernel's tile: up to kRows output channels by kCols output positions.
+inline constexpr int kRows = 8;
+inline constexpr int kCols = 32;
+
+// C[rows, cols] (rows <= kRows, cols <= kCols, row stride ldc) = start + A[rows, kc] x Bp,
+// where A has row stride lda, Bp is kc rows of kCols packed floats, and start is C's
+// current contents when `accumulate`, else bias[r] per row (0 when bias is null).
+void micro_kernel_avx512(int rows, int cols, int64_t kc, const float* A, int64_t lda, const float* Bp, float* C,
+                         int64_t ldc, const float* bias, bool accumulate);
+
+// dst[i] = src[2 * i] for i < n, reading nothing past src[2 * (n - 1)].
+void copy_stride2_avx512(const float* src, int64_t n, float* dst);
+
+}  // namespace conv_packed_detail
+
+}  // namespace onnxq::exec

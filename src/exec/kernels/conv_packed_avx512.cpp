@@ -1,0 +1,77 @@
+// The packed convolution's micro-kernel, built with AVX-512F (see src/CMakeLists.txt);
+// conv_packed.cpp calls it only when the CPU supports it. Intrinsics only: no standard
+// library code is instantiated here with AVX-512 enabled.
+
+#if defined(ONNXQ_GEMM_AVX512)
+
+#include <immintrin.h>
+
+#include "exec/kernels/conv_packed.hpp"
+
+namespace onnxq::exec::conv_packed_detail {
+
+namespace {
+
+template <int R>
+void tile(int cols, int64_t kc, const float* A, int64_t lda, const float* Bp, float* C, int64_t ldc,
+          const float* bias, bool accumulate) {
+  const __mmask16 m0 = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1);
+  const __mmask16 m1 = cols >= 32 ? __mmask16(0xFFFF) : cols > 16 ? __mmask16((1u << (cols - 16)) - 1) : __mmask16(0);
+  __m512 acc0[R], acc1[R];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    if (accumulate) {
+      acc0[r] = _mm512_maskz_loadu_ps(m0, C + r * ldc);
+      acc1[r] = _mm512_maskz_loadu_ps(m1, C + r * ldc + 16);
+    } else {
+      acc0[r] = _mm512_set1_ps(bias ? bias[r] : 0.0f);
+      acc1[r] = acc0[r];
+    }
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(Bp + k * kCols);
+    const __m512 b1 = _mm512_loadu_ps(Bp + k * kCols + 16);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 a = _mm512_set1_ps(A[r * lda + k]);
+      acc0[r] = _mm512_fmadd_ps(a, b0, acc0[r]);
+      acc1[r] = _mm512_fmadd_ps(a, b1, acc1[r]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    _mm512_mask_storeu_ps(C + r * ldc, m0, acc0[r]);
+    _mm512_mask_storeu_ps(C + r * ldc + 16, m1, acc1[r]);
+  }
+}
+
+}  // namespace
+
+void micro_kernel_avx512(int rows, int cols, int64_t kc, const float* A, int64_t lda, const float* Bp, float* C,
+                         int64_t ldc, const float* bias, bool accumulate) {
+  switch (rows) {
+    case 8: return tile<8>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate);
+    case 7: return tile<7>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate);
+    case 6: return tile<6>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate);
+    case 5: return tile<5>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate);
+    case 4: return tile<4>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate);
+    case 3: return tile<3>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate);
+    case 2: return tile<2>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate);
+    default: return tile<1>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate);
+  }
+}
+
+void copy_stride2_avx512(const float* src, int64_t n, float* dst) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  for (int64_t i = 0; i < n; i += 16, src += 32) {
+    const int64_t count = n - i < 16 ? n - i : 16, needed = 2 * count - 1;  // floats src[0..2 * (count - 1)]
+    const __mmask16 lo = needed >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << needed) - 1);
+    const __mmask16 hi = needed > 16 ? __mmask16((1u << (needed - 16)) - 1) : __mmask16(0);
+    const __m512 v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo, src), even, _mm512_maskz_loadu_ps(hi, src + 16));
+    _mm512_mask_storeu_ps(dst + i, __mmask16((1u << count) - 1), v);
+  }
+}
+
+}  // namespace onnxq::exec::conv_packed_detail
+
+#endif
