@@ -38,9 +38,14 @@ std::vector<float> parse_floats(const std::vector<std::string>& values, const st
 }  // namespace
 
 void CalibFlags::add(CLI::App* cmd) {
-  cmd->add_option("--calib", calib,
-                  "Calibration data: a directory of .npy (per-input subdirectories for several inputs), .npz "
-                  "files, ONNX test_data_set_* folders, images, or 'random'");
+  add_data(cmd, "--calib", "Calibration data");
+  add_method(cmd);
+}
+
+void CalibFlags::add_data(CLI::App* cmd, const std::string& flag, const std::string& what) {
+  cmd->add_option(flag, calib,
+                  what + ": a directory of .npy (per-input subdirectories for several inputs), .npz "
+                         "files, ONNX test_data_set_* folders, images, or 'random'");
   cmd->add_option("--max-samples", max_samples, "Use at most N samples (default: all)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--image-size", image_size, "Images: target HxW (default: the model input's fixed size)");
   cmd->add_option("--resize", resize,
@@ -57,6 +62,9 @@ void CalibFlags::add(CLI::App* cmd) {
   cmd->add_option("--channels", channels, "Images: rgb (default) or bgr")->check(CLI::IsMember({"rgb", "bgr"}));
   cmd->add_option("--random-distribution", random, "random data: uniform [0, 1) (default) or normal")
       ->check(CLI::IsMember({"uniform", "normal"}));
+}
+
+void CalibFlags::add_method(CLI::App* cmd) {
   cmd->add_option("--calib-method", method, "minmax (default), percentile, entropy, distribution or mse")
       ->check(CLI::IsMember(calibration_methods()));
   cmd->add_flag("--moving-average", lib.moving_average, "minmax: moving average of per-sample ranges");
@@ -92,14 +100,14 @@ CalibOptions CalibFlags::options() const {
   return c;
 }
 // Progress on stderr, only when it is a terminal and not --quiet: samples done, rate and ETA.
-ProgressFn terminal_progress(const GlobalOptions& global) {
+ProgressFn terminal_progress(const GlobalOptions& global, const std::string& label) {
   if (global.quiet || !::isatty(STDERR_FILENO)) return {};
   auto start = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
-  return [start](const std::string& what, int64_t done, int64_t total) {
+  return [start, label](const std::string& what, int64_t done, int64_t total) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - *start).count();
     const double rate = s > 0 ? static_cast<double>(done) / s : 0.0;
     const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0.0;
-    std::fprintf(stderr, "\rcalibrating: %lld/%lld %s, %.1f/s, ETA %.0f s   ", static_cast<long long>(done),
+    std::fprintf(stderr, "\r%s: %lld/%lld %s, %.1f/s, ETA %.0f s   ", label.c_str(), static_cast<long long>(done),
                  static_cast<long long>(total), what.c_str(), rate, eta);
     if (done == total) std::fputc('\n', stderr);
     std::fflush(stderr);

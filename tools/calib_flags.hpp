@@ -23,12 +23,15 @@ struct CalibFlags {
   std::string method = "minmax";
   CalibOptions lib;
 
-  void add(CLI::App* cmd);
+  void add(CLI::App* cmd);  // add_data with --calib, then add_method
+  // Where samples come from (`flag` sets `calib`), how many, and how images become tensors.
+  void add_data(CLI::App* cmd, const std::string& flag, const std::string& what);
+  void add_method(CLI::App* cmd);
   CalibDataOptions data() const;
   CalibOptions options() const;
 };
 
 // Progress on stderr, only when it is a terminal and not --quiet: done/total, rate and ETA.
-ProgressFn terminal_progress(const GlobalOptions& global);
+ProgressFn terminal_progress(const GlobalOptions& global, const std::string& label = "calibrating");
 
 }  // namespace onnxq::cli

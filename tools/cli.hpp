@@ -24,5 +24,6 @@ void add_preprocess_command(CLI::App& app, const GlobalOptions& global, Action& 
 void add_quantize_static_command(CLI::App& app, const GlobalOptions& global, Action& run);
 void add_calibrate_command(CLI::App& app, const GlobalOptions& global, Action& run);
 void add_merge_calibration_command(CLI::App& app, const GlobalOptions& global, Action& run);
+void add_debug_command(CLI::App& app, const GlobalOptions& global, Action& run);
 
 }  // namespace onnxq::cli

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   onnxq::cli::add_calibrate_command(app, global, run);
   onnxq::cli::add_merge_calibration_command(app, global, run);
   onnxq::cli::add_run_command(app, global, run);
+  onnxq::cli::add_debug_command(app, global, run);
   onnxq::cli::add_fp16_command(app, global, run);
 
   try {

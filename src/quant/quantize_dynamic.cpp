@@ -5,6 +5,7 @@
 #include <set>
 
 #include "onnxq/checker.hpp"
+#include "onnxq/recipe.hpp"
 #include "quant/dynamic/dynamic_rules.hpp"
 #include "quant/opset_upgrade.hpp"
 #include "quant/weight_bytes.hpp"
@@ -190,6 +191,7 @@ QuantizeReport quantize_dynamic_file(const std::filesystem::path& input, const s
   QuantizeReport report = quantize_dynamic(model, options);
   report.file_bytes_before = model.model_file_bytes() + model.external_file_bytes();
   require_checker_pass(model, "quantized");
+  set_recipe(model, dynamic_recipe(options));  // for `onnxq debug --suggest-exclude`
   report.file_bytes_after = model.save(output, save);
   return report;
 }

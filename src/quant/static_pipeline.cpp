@@ -7,6 +7,7 @@
 
 #include "onnxq/checker.hpp"
 #include "onnxq/executor.hpp"
+#include "onnxq/recipe.hpp"
 #include "quant/static/bias_correction.hpp"
 #include "quant/static/smooth_quant.hpp"
 
@@ -104,6 +105,7 @@ StaticFileReport quantize_static_file(const std::filesystem::path& input, const 
   }
 
   TensorRanges ranges;
+  CalibOptions ranges_from = calib;  // what the recipe records: a table's own options when read from tables
   if (!options.calib_tables_in.empty()) {
     std::unique_ptr<Calibrator> merged;
     for (const auto& path : options.calib_tables_in) {
@@ -111,6 +113,7 @@ StaticFileReport quantize_static_file(const std::filesystem::path& input, const 
       if (!merged) {
         merged = calibrator_from_table(table);
         report.method = table.options.method;
+        ranges_from = table.options;
       } else {
         merged->load_and_merge(table.raw.at("tensors"));
       }
@@ -139,6 +142,7 @@ StaticFileReport quantize_static_file(const std::filesystem::path& input, const 
   report.quant = quantize_static(model, ranges, quant);
   report.quant.file_bytes_before = bytes_before;
   require_checker_pass(model, "quantized");
+  set_recipe(model, static_recipe(options, ranges_from));  // for `onnxq debug --suggest-exclude`
   report.quant.file_bytes_after = model.save(output, save);
   report.rewrite_seconds = seconds_since(rewrite_start);
   report.warnings.insert(report.warnings.end(), report.quant.warnings.begin(), report.quant.warnings.end());
