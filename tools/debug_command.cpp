@@ -15,7 +15,7 @@ void add_debug_command(CLI::App& app, const GlobalOptions& global, Action& run) 
     int top = -1;  // -1: 20 for the table, all for --json and --csv
     bool json = false, csv = false;
     std::optional<double> min_sqnr, min_weight_sqnr;
-    std::string max_size;
+    std::string max_size, html;
     int suggest_exclude = 0;
   };
   auto o = std::make_shared<Options>();
@@ -29,6 +29,9 @@ void add_debug_command(CLI::App& app, const GlobalOptions& global, Action& run) 
       ->check(CLI::NonNegativeNumber);
   auto* json = cmd->add_flag("--json", o->json, "Print the report as JSON");
   cmd->add_flag("--csv", o->csv, "Print the report as CSV (one row per output, weight and activation)")->excludes(json);
+  cmd->add_option("--html", o->html,
+                  "Also write one self-contained HTML page: SQNR per layer as bar charts in graph order, the worst "
+                  "in red, and the summary");
   cmd->add_option("--fail-below-sqnr", o->min_sqnr,
                   "Exit 6 when an output's SQNR (dB, over all samples) is below DB; needs --data");
   cmd->add_option("--fail-below-weight-sqnr", o->min_weight_sqnr, "Exit 6 when a weight's SQNR (dB) is below DB");
@@ -74,6 +77,7 @@ void add_debug_command(CLI::App& app, const GlobalOptions& global, Action& run) 
         if (suggestion) std::cout << exclude_suggestion_text(*suggestion);
       }
       std::cout.flush();
+      if (!o->html.empty()) save_debug_html(o->html, report, o->top > 0 ? static_cast<size_t>(o->top) : 0);
       if (machine)
         for (const auto& w : report.warnings) spdlog::warn("{}", w);
 

@@ -9,6 +9,7 @@ packages=(
   g++ cmake make git ca-certificates
   libonnx-dev libprotobuf-dev protobuf-compiler libeigen3-dev libcli11-dev libspdlog-dev
   libgtest-dev nlohmann-json3-dev libstb-dev zlib1g-dev libonnx-testdata
+  chromium  # the test that renders `onnxq debug --html` headless
 )
 missing=()
 for p in "${packages[@]}"; do

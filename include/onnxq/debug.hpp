@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -101,6 +102,11 @@ std::vector<ActivationError> worst_activations(const DebugReport& report, size_t
 
 std::string debug_report_table(const DebugReport& report, size_t top);
 nlohmann::json debug_report_json(const DebugReport& report, size_t top);
+// One self-contained HTML page (inline CSS and SVG; no script, nothing fetched): the summary, the
+// outputs, bar charts of SQNR per activation and per weight in graph order with the `top` worst
+// (10 when 0) in red, and tables of the worst. save_debug_html writes it atomically (kOutput).
+std::string debug_report_html(const DebugReport& report, size_t top);
+void save_debug_html(const std::filesystem::path& path, const DebugReport& report, size_t top);
 // One CSV with a `kind` column (weight, activation, output); header on the first line.
 std::string debug_report_csv(const DebugReport& report, size_t top);
 

@@ -74,6 +74,22 @@ TEST_F(DebugCommand, JsonAndCsvParse) {
   EXPECT_EQ(run_cli(debug({"--csv", "--json"})).exit_code, 2);
 }
 
+TEST_F(DebugCommand, HtmlWritesOneSelfContainedPageBesideTheTable) {
+  const auto page = (dir / "report.html").string();
+  const auto r = run_cli(debug({"--html", page}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(r.out.empty());
+  const std::string html = test::read_file_bytes(page);
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+}
+
+TEST_F(DebugCommand, AnUnwritableHtmlPathIsAnOutputError) {
+  const auto r = run_cli(debug({"--html", (dir / "no-such-dir" / "r.html").string()}));
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+}
+
 TEST_F(DebugCommand, WithoutDataOnlyWeightsAndSizeAreReported) {
   const auto r = run_cli({"debug", f(), q(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
