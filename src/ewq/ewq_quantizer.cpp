@@ -69,13 +69,14 @@ class EwqQuantizer {
       : model_(model), options_(options), report_(report), names_(model.graph()) {}
 
   void run() {
+    // Before any pointer into the graph is taken: the version converter replaces it.
+    if (options_.storage == CodebookStorage::kGather && any_candidate()) {
+      prepare_opset();
+      names_ = NameSet(model_.graph());
+    }
     build_editors(model_.graph(), nullptr);
     collect();
     if (jobs_.empty()) return;
-    if (options_.storage == CodebookStorage::kGather && model_.opset_version("") < 6) {
-      raise_opset(model_, "", 6);  // Cast's `to` became an integer at opset 6
-      names_ = NameSet(model_.graph());
-    }
     opset_ = model_.opset_version("");
     const int threads = resolve_threads(options_.threads);
     if (options_.select == BinSelection::kEntropy) choose_by_entropy(threads);
@@ -97,6 +98,27 @@ class EwqQuantizer {
         if (a.has_g()) build_editors(*a.mutable_g(), &e);
         for (auto& g : *a.mutable_graphs()) build_editors(g, &e);
       }
+  }
+
+  // Cast's `to` became an integer at opset 6; 4-bit codes unpack with BitShift from opset 11. A
+  // model the converter can't raise to 11 keeps one code per byte.
+  void prepare_opset() {
+    const bool four_bit = options_.bins <= 16 || (options_.select == BinSelection::kEntropy && options_.low_bins <= 16);
+    const int64_t opset = model_.opset_version("");
+    if (four_bit && opset < 11) {
+      try {
+        raise_opset(model_, "", 11);
+      } catch (const Error& e) {
+        if (e.code() != ExitCode::kUnsupported) throw;
+      }
+    }
+    if (model_.opset_version("") < 6) raise_opset(model_, "", 6);
+  }
+
+  bool any_candidate() const {
+    bool any = false;
+    for_each_node(model_.graph(), [&](const onnx::NodeProto& n, int) { any = any || (find_ewq_weight_rule(n) && selected(n)); });
+    return any;
   }
 
   bool selected(const onnx::NodeProto& n) const {
