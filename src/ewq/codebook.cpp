@@ -43,25 +43,67 @@ double codebook_squared_error(std::span<const float> values, const Codebook& cod
 }
 
 Codebook build_codebook(std::span<const float> values, const CodebookOptions& options) {
-  return build_codebook_with_start(values, options, nullptr);
+  CodebookScratch scratch;
+  return build_codebook_with_start(values, options, scratch).codebook;
 }
 
-Codebook build_codebook_with_start(std::span<const float> values, const CodebookOptions& options, Codebook* start) {
+BuiltCodebook build_codebook_with_start(std::span<const float> values, const CodebookOptions& options,
+                                        CodebookScratch& scratch) {
   if (options.bins < 2 || options.bins > 256)
     fail(ExitCode::kUsage, "--bins must be 2 to 256, not " + std::to_string(options.bins));
   if (!all_finite(values)) fail(ExitCode::kInput, "holds a NaN or infinite value");
-  if (values.empty()) return {};
+  BuiltCodebook out;
+  if (values.empty()) return out;
   std::vector<float> distinct = distinct_values_up_to(values, options.bins);
-  if (!distinct.empty()) return exact_codebook(std::move(distinct));
-  const CodebookMethodEntry& method = codebook_methods().get(options.method);
-  std::vector<float> sorted;
-  if (method.needs_sorted || options.refine > 0) sorted = sorted_copy(values);
-  Codebook c = method.start(values, sorted, options.bins);
-  if (options.refine > 0) {
-    if (start) *start = c;
-    c = lloyd_refine(sorted, std::move(c), options.refine);
+  if (!distinct.empty()) {
+    out.codebook = exact_codebook(std::move(distinct));
+    return out;
   }
-  return c;
+  const CodebookMethodEntry& method = codebook_methods().get(options.method);
+  std::span<const float> sorted;
+  if (method.needs_sorted || options.refine > 0) {
+    if (scratch.sorted.size() < values.size()) scratch.sorted.resize(values.size());
+    sort_floats(values, scratch.sorted.data(), scratch.sort);
+    sorted = {scratch.sorted.data(), values.size()};
+  }
+  out.codebook = method.start(values, sorted, options.bins);
+  if (options.refine > 0) {
+    out.start = out.codebook;
+    out.start_sse = sorted_squared_error(sorted, out.start);
+    out.codebook = lloyd_refine(sorted, std::move(out.codebook), options.refine);
+  }
+  return out;
+}
+
+CodeTable::CodeTable(const Codebook& codebook)
+    : search_(codebook.thresholds), table_(65536), split_(65536, std::numeric_limits<float>::infinity()) {
+  // Finite values never land in the buckets of NaN and infinity, whatever the table says there.
+  for (uint32_t b = 0; b < 65536; ++b) {
+    const uint8_t lo = search_.code(key_float(b << 16)), hi = search_.code(key_float((b << 16) | 0xFFFFu));
+    table_[b] = hi > lo + 1 ? kSearch : lo;
+    if (hi == lo + 1) split_[b] = codebook.thresholds[lo];
+  }
+}
+
+double sorted_squared_error(std::span<const float> sorted, const Codebook& c) {
+  // Four partial sums in a fixed pattern: the adds overlap and the result depends on nothing else.
+  double e[4] = {0, 0, 0, 0};
+  size_t begin = 0;
+  auto from = sorted.begin();
+  for (size_t k = 0; k < c.values.size(); ++k) {
+    size_t end = sorted.size();
+    if (k < c.thresholds.size()) {
+      from = std::upper_bound(from, sorted.end(), c.thresholds[k]);
+      end = static_cast<size_t>(from - sorted.begin());
+    }
+    const double v = c.values[k];
+    for (size_t i = begin; i < end; ++i) {
+      const double d = static_cast<double>(sorted[i]) - v;
+      e[i & 3] += d * d;
+    }
+    begin = end;
+  }
+  return (e[0] + e[1]) + (e[2] + e[3]);
 }
 
 double weight_entropy_bits(std::span<const float> values) {

@@ -6,6 +6,8 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 
 #include "core/parallel.hpp"
@@ -43,8 +45,9 @@ double sqnr_db(double signal, double noise) {
   return 10.0 * std::log10(signal / noise);
 }
 
-// A weight's float data where it is stored, or an aligned copy when the stored bytes are not.
-Tensor read_weight(const Model& model, const onnx::TensorProto& proto) {
+// A weight's float data where it is stored, or, when the stored bytes are misaligned, a copy in
+// `bounce` (reused from weight to weight: no fresh pages to fault in).
+Tensor read_weight(const Model& model, const onnx::TensorProto& proto, std::vector<float>* bounce = nullptr) {
   if (proto.data_type() == onnx::TensorProto::FLOAT) {
     const std::span<const std::byte> bytes = model.stored_bytes(proto);
     const Shape shape = proto_shape(proto);
@@ -52,7 +55,10 @@ Tensor read_weight(const Model& model, const onnx::TensorProto& proto) {
     if (!bytes.empty() && n * 4 == bytes.size()) {
       auto* p = const_cast<std::byte*>(bytes.data());
       if (reinterpret_cast<uintptr_t>(p) % alignof(float) == 0) return Tensor::view(DataType::kFloat, shape, p, nullptr);
-      return Tensor::from_bytes(DataType::kFloat, shape, p, bytes.size());
+      if (!bounce) return Tensor::from_bytes(DataType::kFloat, shape, p, bytes.size());
+      if (bounce->size() < n) bounce->resize(n);
+      std::memcpy(bounce->data(), p, bytes.size());
+      return Tensor::view(DataType::kFloat, shape, reinterpret_cast<std::byte*>(bounce->data()), nullptr);
     }
   }
   return model.tensor_data(proto);
@@ -205,8 +211,27 @@ class EwqQuantizer {
     }
   }
 
+  // Buffers a job borrows: sorting and channel gathering reuse memory from one weight to the
+  // next instead of faulting in fresh pages for each.
+  struct Scratch {
+    CodebookScratch codebook;
+    std::vector<float> unit, bounce;
+  };
+  std::unique_ptr<Scratch> acquire() {
+    std::lock_guard lock(pool_mutex_);
+    if (pool_.empty()) return std::make_unique<Scratch>();
+    auto s = std::move(pool_.back());
+    pool_.pop_back();
+    return s;
+  }
+  void release(std::unique_ptr<Scratch> s) {
+    std::lock_guard lock(pool_mutex_);
+    pool_.push_back(std::move(s));
+  }
+
   void process(Job& j) {
-    const Tensor w = read_weight(model_, *j.proto);
+    auto scratch = acquire();
+    const Tensor w = read_weight(model_, *j.proto, &scratch->bounce);
     const float* data = w.data<float>();
     const Shape& shape = w.shape();
     const int64_t n = w.numel();
@@ -220,18 +245,19 @@ class EwqQuantizer {
       outer = units ? n / (units * inner) : 0;
     }
     const CodebookOptions copts{options_.method, j.bins, options_.refine};
-    std::vector<Codebook> books(units), starts(options_.refine > 0 ? units : 0);
-    std::vector<float> unit_values;
+    std::vector<Codebook> books(units);
+    double start_noise = 0;
     for (int64_t c = 0; c < units; ++c) {
       std::span<const float> values(data, static_cast<size_t>(n));
       if (per_channel) {
-        unit_values.resize(static_cast<size_t>(outer * inner));
+        scratch->unit.resize(static_cast<size_t>(outer * inner));
         for (int64_t o = 0; o < outer; ++o)
-          std::memcpy(unit_values.data() + o * inner, data + (o * units + c) * inner, inner * sizeof(float));
-        values = unit_values;
+          std::memcpy(scratch->unit.data() + o * inner, data + (o * units + c) * inner, inner * sizeof(float));
+        values = scratch->unit;
       }
-      books[c] = build_codebook_with_start(values, copts, starts.empty() ? nullptr : &starts[c]);
-      if (!starts.empty() && starts[c].values.empty()) starts[c] = books[c];  // exact: nothing to refine
+      BuiltCodebook built = build_codebook_with_start(values, copts, scratch->codebook);
+      start_noise += built.start_sse;  // 0 for exact codebooks, as their refined error
+      books[c] = std::move(built.codebook);
     }
     // Codes, the rebuilt weight's error and (for --storage float) the rebuilt weight itself.
     int stride = 1;
@@ -242,39 +268,37 @@ class EwqQuantizer {
       exact = exact && b.exact;
       iterations = std::max(iterations, b.refine_iterations);
     }
-    Tensor codes(DataType::kUInt8, {n});
+    Tensor codes = Tensor::uninitialized(DataType::kUInt8, {n});
     uint8_t* cp = codes.data<uint8_t>();
     const bool keep_float = options_.storage == CodebookStorage::kFloat;
     Tensor rebuilt = keep_float ? Tensor::uninitialized(DataType::kFloat, shape) : Tensor();
     float* rp = keep_float ? rebuilt.data<float>() : nullptr;
-    std::vector<CodeSearch> search, start_search;
-    for (int64_t c = 0; c < units; ++c) {
-      search.emplace_back(books[c].thresholds);
-      if (!starts.empty()) start_search.emplace_back(starts[c].thresholds);
-    }
-    double signal = 0, noise = 0, start_noise = 0;
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t c = 0; c < units; ++c) {
-        const int64_t base = (o * units + c) * inner;
-        const CodeSearch& s = search[c];
-        const float* table = books[c].values.data();
-        for (int64_t i = base; i < base + inner; ++i) {
-          const float x = data[i];
-          const uint8_t k = s.code(x);
-          cp[i] = k;
-          const double d = static_cast<double>(x) - table[k];
-          signal += static_cast<double>(x) * x;
-          noise += d * d;
-          if (rp) rp[i] = table[k];
-        }
-        if (!starts.empty()) {
-          const float* st = starts[c].values.data();
-          for (int64_t i = base; i < base + inner; ++i) {
-            const double d = static_cast<double>(data[i]) - st[start_search[c].code(data[i])];
-            start_noise += d * d;
-          }
-        }
+    // Four partial sums in a fixed pattern, as everywhere: deterministic, and the adds overlap.
+    double signal[4] = {0, 0, 0, 0}, noise[4] = {0, 0, 0, 0};
+    auto code_range = [&](const auto& coder, const float* table, int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const float x = data[i];
+        const uint8_t k = coder.code(x);
+        cp[i] = k;
+        const double d = static_cast<double>(x) - table[k];
+        signal[i & 3] += static_cast<double>(x) * x;
+        noise[i & 3] += d * d;
+        if (rp) rp[i] = table[k];
       }
+    };
+    if (units == 1 && n >= (int64_t{1} << 18)) {
+      code_range(CodeTable(books[0]), books[0].values.data(), 0, n);
+    } else {
+      std::vector<CodeSearch> search;
+      for (int64_t c = 0; c < units; ++c) search.emplace_back(books[c].thresholds);
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t c = 0; c < units; ++c) {
+          const int64_t base = (o * units + c) * inner;
+          code_range(search[c], books[c].values.data(), base, base + inner);
+        }
+    }
+    const double total_signal = (signal[0] + signal[1]) + (signal[2] + signal[3]);
+    const double total_noise = (noise[0] + noise[1]) + (noise[2] + noise[3]);
     j.exact = exact;
     j.coded.name = j.name;
     j.coded.shape = shape;
@@ -298,8 +322,8 @@ class EwqQuantizer {
     info.axis = axis;
     info.elements = n;
     info.refine_iterations = iterations;
-    info.sqnr_db = sqnr_db(signal, noise);
-    if (!starts.empty()) info.sqnr_unrefined_db = sqnr_db(signal, start_noise);
+    info.sqnr_db = sqnr_db(total_signal, total_noise);
+    if (options_.refine > 0) info.sqnr_unrefined_db = sqnr_db(total_signal, start_noise);
     info.entropy_bits = j.entropy;
     WeightQuantSpec spec;
     spec.axis = axis;
@@ -309,6 +333,7 @@ class EwqQuantizer {
       info.uniform_int4_sqnr_db = quantize_weight(w, spec, 1).sqnr_db;
     }
     info.bytes_before = static_cast<uint64_t>(n) * 4;
+    release(std::move(scratch));
   }
 
   void store(const std::vector<Job*>& work) {
@@ -383,6 +408,8 @@ class EwqQuantizer {
   std::deque<GraphEditor> editors_;
   std::deque<Job> jobs_;
   int64_t opset_ = 0;
+  std::mutex pool_mutex_;
+  std::vector<std::unique_ptr<Scratch>> pool_;
 };
 
 void validate(const EwqOptions& o) {

@@ -42,25 +42,10 @@ std::vector<size_t> cuts_of(std::span<const float> sorted, const std::vector<flo
   return cuts;
 }
 
-double squared_error(std::span<const float> sorted, const Codebook& c) {
-  const std::vector<size_t> cuts = cuts_of(sorted, c.thresholds);
-  double e = 0;
-  size_t begin = 0;
-  for (size_t k = 0; k < c.values.size(); ++k) {
-    const size_t end = k < cuts.size() ? cuts[k] : sorted.size();
-    for (size_t i = begin; i < end; ++i) {
-      const double d = static_cast<double>(sorted[i]) - c.values[k];
-      e += d * d;
-    }
-    begin = end;
-  }
-  return e;
-}
-
 }  // namespace
 
 Codebook lloyd_refine(std::span<const float> sorted, Codebook start, int iterations, std::vector<double>* sse_trace) {
-  if (sse_trace) sse_trace->push_back(squared_error(sorted, start));
+  if (sse_trace) sse_trace->push_back(sorted_squared_error(sorted, start));
   if (start.exact || start.values.size() < 2 || iterations <= 0) return start;
   const RangeSums sums(sorted);
   std::vector<float> values = start.values;
@@ -83,7 +68,7 @@ Codebook lloyd_refine(std::span<const float> sorted, Codebook start, int iterati
       Codebook now;
       now.values = values;
       now.thresholds = midpoint_thresholds(values);
-      sse_trace->push_back(squared_error(sorted, now));
+      sse_trace->push_back(sorted_squared_error(sorted, now));
     }
   }
   // Drop codes with no members; the others keep exactly their members.

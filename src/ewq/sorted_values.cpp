@@ -1,65 +1,65 @@
-// Sorting a weight's values: the one O(n log n)-looking step of equal-count bins, done in three
-// linear radix passes so a BERT-sized model sorts in a few hundred milliseconds.
+// Sorting a weight's values: one scatter by the top 16 bits of each float's order-preserving key,
+// then each bucket (a fraction of the tensor, in cache) by its low 16 bits. Two passes over the
+// tensor and one output buffer, where a plain LSD radix sort needs three and two buffers.
 #include <algorithm>
 #include <array>
-#include <bit>
-#include <cstring>
 
-#include "onnxq/ewq.hpp"
+#include "ewq/codebook_methods.hpp"
 
 namespace onnxq {
 namespace {
 
-// Flips float bits so that unsigned order is float order (-0 sorts just below +0).
-inline uint32_t float_key(float f) {
-  const uint32_t u = std::bit_cast<uint32_t>(f);
-  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-inline float key_float(uint32_t k) { return std::bit_cast<float>((k & 0x80000000u) ? (k & 0x7FFFFFFFu) : ~k); }
+constexpr size_t kSmall = 4096;  // std::sort wins below this
 
-constexpr size_t kSmall = 2048;  // below this std::sort beats three passes over 2048 buckets
+void sort_bucket(float* v, size_t n, std::vector<float>& temp) {
+  if (n < 2) return;
+  if (n <= 64) {
+    std::sort(v, v + n, [](float a, float b) { return float_key(a) < float_key(b); });
+    return;
+  }
+  if (temp.size() < n) temp.resize(n);
+  std::array<uint32_t, 256> lo{}, hi{};
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t k = float_key(v[i]);
+    ++lo[k & 255];
+    ++hi[(k >> 8) & 255];
+  }
+  auto starts = [](std::array<uint32_t, 256>& c) {
+    uint32_t sum = 0;
+    for (auto& x : c) {
+      const uint32_t v = x;
+      x = sum;
+      sum += v;
+    }
+  };
+  starts(lo);
+  starts(hi);
+  for (size_t i = 0; i < n; ++i) temp[lo[float_key(v[i]) & 255]++] = v[i];
+  for (size_t i = 0; i < n; ++i) v[hi[(float_key(temp[i]) >> 8) & 255]++] = temp[i];
+}
 
 }  // namespace
 
-std::vector<float> sorted_copy(std::span<const float> values) {
+void sort_floats(std::span<const float> values, float* out, SortScratch& scratch) {
   const size_t n = values.size();
+  std::copy(values.begin(), values.end(), out);
   if (n <= kSmall) {
-    std::vector<float> out(values.begin(), values.end());
-    std::sort(out.begin(), out.end(), [](float a, float b) { return float_key(a) < float_key(b); });
-    return out;
+    std::sort(out, out + n, [](float a, float b) { return float_key(a) < float_key(b); });
+    return;
   }
-  std::vector<uint32_t> a(n), b(n);
-  constexpr int kBits[3] = {11, 11, 10};
-  std::array<std::array<uint32_t, 2048>, 3> counts{};
-  for (size_t i = 0; i < n; ++i) {
-    const uint32_t k = float_key(values[i]);
-    a[i] = k;
-    ++counts[0][k & 2047];
-    ++counts[1][(k >> 11) & 2047];
-    ++counts[2][k >> 22];
-  }
-  int shift = 0;
-  for (int pass = 0; pass < 3; ++pass) {
-    auto& c = counts[pass];
-    const uint32_t mask = (1u << kBits[pass]) - 1;
-    // A digit every key shares moves nothing: skip the pass.
-    if (std::find(c.begin(), c.end(), static_cast<uint32_t>(n)) == c.end()) {
-      uint32_t sum = 0;
-      for (auto& x : c) {
-        const uint32_t v = x;
-        x = sum;
-        sum += v;
-      }
-      for (size_t i = 0; i < n; ++i) {
-        const uint32_t k = a[i];
-        b[c[(k >> shift) & mask]++] = k;
-      }
-      a.swap(b);
-    }
-    shift += kBits[pass];
-  }
-  std::vector<float> out(n);
-  for (size_t i = 0; i < n; ++i) out[i] = key_float(a[i]);
+  auto& start = scratch.bucket_start;
+  start.assign(65537, 0);
+  for (size_t i = 0; i < n; ++i) ++start[(float_key(values[i]) >> 16) + 1];
+  for (size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
+  scratch.next.assign(start.begin(), start.end() - 1);
+  for (size_t i = 0; i < n; ++i) out[scratch.next[float_key(values[i]) >> 16]++] = values[i];
+  for (size_t b = 0; b < 65536; ++b) sort_bucket(out + start[b], start[b + 1] - start[b], scratch.temp);
+}
+
+std::vector<float> sorted_copy(std::span<const float> values) {
+  std::vector<float> out(values.size());
+  SortScratch scratch;
+  sort_floats(values, out.data(), scratch);
   return out;
 }
 
