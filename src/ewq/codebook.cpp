@@ -77,11 +77,16 @@ BuiltCodebook build_codebook_with_start(std::span<const float> values, const Cod
 
 CodeTable::CodeTable(const Codebook& codebook)
     : search_(codebook.thresholds), table_(65536), split_(65536, std::numeric_limits<float>::infinity()) {
+  // Buckets ascend with their keys, so the codes of their ends are two merges with the thresholds.
   // Finite values never land in the buckets of NaN and infinity, whatever the table says there.
+  const std::vector<float>& t = codebook.thresholds;
+  size_t lo = 0, hi = 0;
   for (uint32_t b = 0; b < 65536; ++b) {
-    const uint8_t lo = search_.code(key_float(b << 16)), hi = search_.code(key_float((b << 16) | 0xFFFFu));
-    table_[b] = hi > lo + 1 ? kSearch : lo;
-    if (hi == lo + 1) split_[b] = codebook.thresholds[lo];
+    const float first = key_float(b << 16), last = key_float((b << 16) | 0xFFFFu);
+    while (lo < t.size() && t[lo] < first) ++lo;
+    while (hi < t.size() && t[hi] < last) ++hi;
+    table_[b] = hi > lo + 1 ? kSearch : static_cast<uint16_t>(lo);
+    if (hi == lo + 1) split_[b] = t[lo];
   }
 }
 

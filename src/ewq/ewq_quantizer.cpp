@@ -251,8 +251,12 @@ class EwqQuantizer {
       std::span<const float> values(data, static_cast<size_t>(n));
       if (per_channel) {
         scratch->unit.resize(static_cast<size_t>(outer * inner));
-        for (int64_t o = 0; o < outer; ++o)
-          std::memcpy(scratch->unit.data() + o * inner, data + (o * units + c) * inner, inner * sizeof(float));
+        float* u = scratch->unit.data();
+        if (inner == 1) {  // a column: one value per row
+          for (int64_t o = 0; o < outer; ++o) u[o] = data[o * units + c];
+        } else {
+          for (int64_t o = 0; o < outer; ++o) std::memcpy(u + o * inner, data + (o * units + c) * inner, inner * sizeof(float));
+        }
         values = scratch->unit;
       }
       BuiltCodebook built = build_codebook_with_start(values, copts, scratch->codebook);
