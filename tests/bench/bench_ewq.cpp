@@ -7,7 +7,7 @@
 //    steadier than wall time on a shared machine), peak RSS, output size.
 // 2. Final-output SQNR in ONNX Runtime against the float model, and the file size ratio, for
 //    ewq, fastewq and Lloyd-Max-refined codebooks at 256 and 16 bins beside quantize-dynamic's
-//    weight-only int8 (QDQ, per channel) and int4 (MatMulNBits, block 32), on PaddleOCR rec
+//    weight-only int8 (QDQ, per tensor and per channel) and int4 (MatMulNBits, block 32), on PaddleOCR rec
 //    (text lines 30-34), the ResNet-18-style CNN (3 images) and a BERT-mini-style encoder
 //    (3 token sequences). SQNR is over all outputs of all inputs at once.
 // Not a test: nothing here is asserted.
@@ -179,6 +179,11 @@ void accuracy(int refine) {
     variants.push_back(ewq_variant("ewq " + b + r, CodebookMethod::kEwq, bins, refine, false));
     variants.push_back(ewq_variant("ewq " + b + r + " per channel", CodebookMethod::kEwq, bins, refine, true));
   }
+  variants.push_back({"quantize-dynamic int8 weight-only (qdq, per tensor)", [](Model& m) {
+                        DynamicQuantOptions d;
+                        d.format = QuantFormat::kQDQ;
+                        quantize_dynamic(m, d);
+                      }});
   variants.push_back({"quantize-dynamic int8 weight-only (qdq, per channel)", [](Model& m) {
                         DynamicQuantOptions d;
                         d.format = QuantFormat::kQDQ;

@@ -145,6 +145,23 @@ INSTANTIATE_TEST_SUITE_P(
                       Layout{"uint4_opset_21_per_channel", 21, 16, {63, 17}, CodebookGranularity::kChannel, "uint4"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+TEST(EwqQuantizer, RaisesOpset9To11ForFourBitCodes) {
+  const Tensor w = gaussian_tensor({64, 48}, 8);
+  Model m = matmul_model(w, 9);
+  EwqOptions o;
+  o.bins = 16;
+  const EwqReport r = quantize_ewq(m, o);
+  ASSERT_EQ(r.tensors.size(), 1u);
+  EXPECT_EQ(r.tensors[0].index_type, "uint4x2");
+  EXPECT_EQ(m.opset_version(""), 11);
+  Model expected = matmul_model(w, 9);
+  o.storage = CodebookStorage::kFloat;
+  quantize_ewq(expected, o);
+  expose_weight(m, w.shape());
+  const Tensor x = test::random_tensor({1, 64}, 3);
+  EXPECT_EQ(values_of(Executor(m).run({{"x", x}})[1]), initializer_values(expected, "w"));
+}
+
 TEST(EwqQuantizer, StoresTheCodesAndCodebookItComputed) {
   // Independently: build_codebook + assign_codes on the same values give the stored initializers.
   const Tensor w = gaussian_tensor({64, 32}, 21);
