@@ -8,26 +8,29 @@
 namespace onnxq {
 namespace {
 
-// Sums of ranges of the sorted values: prefix sums every kBlock values, the rest added up.
+// Sums of ranges of the sorted values: prefix sums every `block` values (at most 2^16 of them,
+// every value for groups up to that size), the rest added up.
 class RangeSums {
  public:
-  static constexpr size_t kBlock = 256;
-  explicit RangeSums(std::span<const float> sorted) : v_(sorted), prefix_(sorted.size() / kBlock + 1, 0.0) {
+  explicit RangeSums(std::span<const float> sorted) : v_(sorted) {
+    while (sorted.size() / block_ > (size_t{1} << 16)) block_ *= 2;
+    prefix_.assign(sorted.size() / block_ + 1, 0.0);
     double s = 0;
     for (size_t i = 0; i < sorted.size(); ++i) {
-      if (i % kBlock == 0) prefix_[i / kBlock] = s;
+      if (i % block_ == 0) prefix_[i / block_] = s;
       s += sorted[i];
     }
-    if (sorted.size() % kBlock == 0) prefix_.back() = s;
+    if (sorted.size() % block_ == 0) prefix_.back() = s;
   }
   double prefix(size_t i) const {
-    double s = prefix_[i / kBlock];
-    for (size_t j = i / kBlock * kBlock; j < i; ++j) s += v_[j];
+    double s = prefix_[i / block_];
+    for (size_t j = i / block_ * block_; j < i; ++j) s += v_[j];
     return s;
   }
 
  private:
   std::span<const float> v_;
+  size_t block_ = 1;
   std::vector<double> prefix_;
 };
 

@@ -9,7 +9,7 @@
 namespace onnxq {
 namespace {
 
-constexpr size_t kSmall = 4096;  // std::sort wins below this
+constexpr size_t kSmall = 4096;  // below this, 65536 buckets cost more than the values
 
 void sort_bucket(float* v, size_t n, std::vector<float>& temp) {
   if (n < 2) return;
@@ -43,9 +43,27 @@ void sort_bucket(float* v, size_t n, std::vector<float>& temp) {
 void sort_floats(std::span<const float> values, float* out, SortScratch& scratch) {
   const size_t n = values.size();
   std::copy(values.begin(), values.end(), out);
-  if (n <= kSmall) {
+  if (n <= 64) {
     std::sort(out, out + n, [](float a, float b) { return float_key(a) < float_key(b); });
     return;
+  }
+  if (n <= kSmall) {  // a channel: four byte-wide passes in cache
+    if (scratch.temp.size() < n) scratch.temp.resize(n);
+    float* from = out;
+    float* to = scratch.temp.data();
+    for (int shift = 0; shift < 32; shift += 8) {
+      std::array<uint32_t, 256> count{};
+      for (size_t i = 0; i < n; ++i) ++count[(float_key(from[i]) >> shift) & 255];
+      uint32_t sum = 0;
+      for (auto& c : count) {
+        const uint32_t v = c;
+        c = sum;
+        sum += v;
+      }
+      for (size_t i = 0; i < n; ++i) to[count[(float_key(from[i]) >> shift) & 255]++] = from[i];
+      std::swap(from, to);
+    }
+    return;  // four passes: the values are back in `out`
   }
   auto& start = scratch.bucket_start;
   start.assign(65537, 0);

@@ -134,6 +134,16 @@ TEST(SortedCopy, SortsLikeStdSortIncludingNegativesAndZeros) {
   for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], expected[i]) << i;
 }
 
+TEST(SortedCopy, SortsGroupsOfEverySizeItHandlesDifferently) {
+  for (size_t n : {1u, 2u, 64u, 65u, 1000u, 4096u, 4097u}) {
+    std::vector<float> v = gaussian(n, 23);
+    if (n > 3) v[2] = -0.0f;
+    std::vector<float> expected = v;
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(sorted_copy(v), expected) << n;
+  }
+}
+
 TEST(LloydRefine, MovesAValueToTheNearerCodeAndStopsWhenNothingMoves) {
   // Equal counts: {0, 1, 2} -> 1, {3, 100} -> 51.5. Midpoint 26.25 moves 3 down: means 1.5 and 100;
   // the next midpoint (50.75) moves nothing.
