@@ -27,6 +27,10 @@ void setup_logging(const onnxq::cli::GlobalOptions& global) {
 
 }  // namespace
 
+namespace onnxq::cli {
+void add_ewq_command(CLI::App& app, const GlobalOptions& global, Action& run);
+}
+
 int main(int argc, char** argv) {
   using onnxq::ExitCode;
   CLI::App app{"onnxq: quantize ONNX models from the command line.", "onnxq"};
@@ -51,6 +55,7 @@ int main(int argc, char** argv) {
   onnxq::cli::add_run_command(app, global, run);
   onnxq::cli::add_debug_command(app, global, run);
   onnxq::cli::add_fp16_command(app, global, run);
+  onnxq::cli::add_ewq_command(app, global, run);
 
   try {
     app.parse(argc, argv);
