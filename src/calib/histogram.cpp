@@ -19,7 +19,12 @@ constexpr int64_t kMaxGroups = 16;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-Extremes scan_extremes(const float* x, int64_t n) {
+// Compiled for AVX-512, AVX2 and the baseline, picked at load time by the CPU (GCC's function
+// multiversioning): the loops below vectorize to whatever width the CPU has, and min, max and
+// bin indices are exact at any width.
+#define ONNXQ_CPU_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+ONNXQ_CPU_CLONES Extremes scan_extremes(const float* x, int64_t n) {
   // Independent lanes so the compiler vectorises the loop; NaN fails both comparisons and
   // the bounds keep ±inf out.
   constexpr int kLanes = 16;
@@ -51,6 +56,18 @@ Extremes scan_extremes(const float* x, int64_t n) {
 // Counts values into [0, bins] (bins takes the non-finite ones) for one task. Large inputs
 // count into interleaved 32-bit sub-histograms, so runs of one value (the zeros of a ReLU)
 // do not wait on the same counter; small ones count straight into 64-bit totals.
+// Bin index of each value (`bins` for the non-finite ones). Branch-free so it vectorizes:
+// |x|*scale is exact (scale is a power of two) and below bins/2, so truncation is the floor.
+ONNXQ_CPU_CLONES void bin_indices(const float* v, int m, float scale, int32_t half, int32_t bins, int32_t* idx) {
+  for (int i = 0; i < m; ++i) {
+    const float a = std::fabs(v[i]);
+    const bool finite = a <= FLT_MAX;
+    const int32_t k = static_cast<int32_t>((finite ? a : 0.0f) * scale);
+    const int32_t id = v[i] < 0.0f ? half - 1 - k : half + k;
+    idx[i] = finite ? id : bins;
+  }
+}
+
 class Binner {
  public:
   Binner(int32_t bins, float scale, int64_t n)
@@ -74,15 +91,7 @@ class Binner {
     for (int64_t b = 0; b < n; b += kBlock) {
       const int m = static_cast<int>(std::min<int64_t>(kBlock, n - b));
       const float* v = x + b;
-      // Branch-free so it vectorises: |x|*scale is exact (scale is a power of two) and below
-      // bins/2, so truncation is the floor.
-      for (int i = 0; i < m; ++i) {
-        const float a = std::fabs(v[i]);
-        const bool finite = a <= FLT_MAX;
-        const int32_t k = static_cast<int32_t>((finite ? a : 0.0f) * scale);
-        const int32_t id = v[i] < 0.0f ? half - 1 - k : half + k;
-        idx[i] = finite ? id : bins;
-      }
+      bin_indices(v, m, scale, half, bins, idx);
       if (!split_) {
         uint64_t* totals = totals_.data();
         for (int i = 0; i < m; ++i) ++totals[idx[i]];
