@@ -22,7 +22,11 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 // Compiled for AVX-512, AVX2 and the baseline, picked at load time by the CPU (GCC's function
 // multiversioning): the loops below vectorize to whatever width the CPU has, and min, max and
 // bin indices are exact at any width.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define ONNXQ_CPU_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ONNXQ_CPU_CLONES
+#endif
 
 ONNXQ_CPU_CLONES Extremes scan_extremes(const float* x, int64_t n) {
   // Independent lanes so the compiler vectorises the loop; NaN fails both comparisons and
