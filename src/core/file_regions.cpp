@@ -16,13 +16,16 @@ struct Region {
   uint64_t offset;
 };
 
+// Never destroyed: mappings held by static objects (a test's cached model) unregister during
+// exit, after function-local statics would already be gone.
 std::mutex& regions_mutex() {
-  static std::mutex m;
-  return m;
+  static auto* m = new std::mutex;
+  return *m;
 }
+
 std::map<uintptr_t, Region>& regions() {
-  static std::map<uintptr_t, Region> r;
-  return r;
+  static auto* r = new std::map<uintptr_t, Region>;
+  return *r;
 }
 
 }  // namespace
