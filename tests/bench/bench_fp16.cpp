@@ -32,14 +32,6 @@ struct Case {
   std::map<std::string, Tensor> inputs;
 };
 
-double size_floor(const Model& m, uint64_t file_bytes) {
-  uint64_t float_bytes = 0;
-  for_each_tensor_proto(m.graph(), [&](const onnx::TensorProto& t) {
-    if (t.data_type() == onnx::TensorProto::FLOAT) float_bytes += m.tensor_bytes(t);
-  });
-  return (static_cast<double>(file_bytes) - 0.5 * static_cast<double>(float_bytes)) / static_cast<double>(file_bytes);
-}
-
 void measure(const Case& c, const std::string& setting, const Fp16Options& options) {
   test::TempDir dir;
   Model f = c.model();
@@ -49,7 +41,7 @@ void measure(const Case& c, const std::string& setting, const Fp16Options& optio
   const uint64_t half_bytes = h.save(dir / "h.onnx");
   const double sqnr = test::fp16_output_sqnr(f, h, c.inputs);
   std::printf("| %s | %s | %.2f | %.3fx | %.3fx | %lld | %lld | %lld | %.1f |\n", c.name.c_str(), setting.c_str(),
-              float_bytes / 1e6, static_cast<double>(half_bytes) / float_bytes, size_floor(f, float_bytes),
+              float_bytes / 1e6, static_cast<double>(half_bytes) / float_bytes, test::fp16_size_floor(f, float_bytes),
               static_cast<long long>(report.nodes_converted), static_cast<long long>(report.nodes_kept),
               static_cast<long long>(report.casts_inserted), sqnr);
   std::fflush(stdout);

@@ -23,18 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The smallest file any 16-bit conversion can write: every float32 tensor halved, the graph's
-// structure (names, nodes, shapes) as it is. On PaddleOCR cls and Silero VAD the structure is
-// 6-8% of the file, which puts this floor above 0.53x; there the Casts in front of float32
-// ops' weights (about 90 bytes each, 185 on cls) add up to 3% more.
-double size_floor(const Model& m, uint64_t file_bytes) {
-  uint64_t float_bytes = 0;
-  for_each_tensor_proto(m.graph(), [&](const onnx::TensorProto& t) {
-    if (t.data_type() == onnx::TensorProto::FLOAT) float_bytes += m.tensor_bytes(t);
-  });
-  return (static_cast<double>(file_bytes) - 0.5 * static_cast<double>(float_bytes)) / static_cast<double>(file_bytes);
-}
-
 // Converts `f` with `options`, checks it, compares sizes and outputs.
 void expect_good_conversion(const std::string& what, Model& f, const std::map<std::string, Tensor>& inputs,
                             const Fp16Options& options = {}) {
@@ -48,9 +36,11 @@ void expect_good_conversion(const std::string& what, Model& f, const std::map<st
   const uint64_t half_bytes = h.save(dir / "h.onnx");
   const double ratio = static_cast<double>(half_bytes) / static_cast<double>(float_bytes);
   const double sqnr = test::fp16_output_sqnr(f, h, inputs);
-  const double floor = size_floor(f, float_bytes);
+  const double floor = test::fp16_size_floor(f, float_bytes);
   std::printf("[ measured ] %s: %.3fx of the float file (floor %.3fx), output SQNR %.1f dB\n", what.c_str(), ratio,
               floor, sqnr);
+  // PaddleOCR cls and Silero VAD carry 6-8% of graph structure, which puts their floor above
+  // 0.53x; the Casts in front of float32 ops' weights (about 90 bytes each) add up to 3% more.
   EXPECT_LE(ratio, std::max(0.51, floor + 0.035));
   EXPECT_GE(sqnr, 40.0);
 }

@@ -94,8 +94,12 @@ TEST(Fp16, ABlockedNodeComputesInFloat32BetweenCasts) {
   options.node_block_list = {"relu"};
   Model h = converted(f, options);
   for (const auto& n : h.graph().node()) {
-    if (n.op_type() == "Relu") EXPECT_NE(n.input(0), "c");     // reads c cast to float32
-    if (n.op_type() == "Reshape") EXPECT_NE(n.input(0), "r");  // reads r cast to 16 bits
+    if (n.op_type() == "Relu") {
+      EXPECT_NE(n.input(0), "c");  // reads c cast to float32
+    }
+    if (n.op_type() == "Reshape") {
+      EXPECT_NE(n.input(0), "r");  // reads r cast to 16 bits
+    }
   }
   EXPECT_EQ(test::count_ops(h, "Cast"), 2);
   EXPECT_EQ(check_model(h).status, CheckResult::Status::kValid) << check_model(h).message;

@@ -46,6 +46,14 @@ int declared_type(const Model& model, const std::string& name) {
   return 0;
 }
 
+double fp16_size_floor(const Model& model, uint64_t file_bytes) {
+  uint64_t float_bytes = 0;
+  for_each_tensor_proto(model.graph(), [&](const onnx::TensorProto& t) {
+    if (t.data_type() == onnx::TensorProto::FLOAT) float_bytes += model.tensor_bytes(t);
+  });
+  return (static_cast<double>(file_bytes) - 0.5 * static_cast<double>(float_bytes)) / static_cast<double>(file_bytes);
+}
+
 int count_ops(const Model& model, const std::string& op_type) {
   int n = 0;
   for (const auto& node : model.graph().node()) n += node.op_type() == op_type;

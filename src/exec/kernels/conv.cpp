@@ -30,14 +30,8 @@ void gemm_t(int64_t M, int64_t N, int64_t K, const T* A, const T* B, T beta, T* 
     gemm_f64(false, false, M, N, K, 1.0, A, K, B, N, beta, C, N, threads);
 }
 
-bool depthwise_vectorized() {
-#if defined(ONNXQ_GEMM_AVX512)
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  return avx512;
-#else
-  return false;
-#endif
-}
+// The depthwise interiors use the same AVX-512 build and CPU check as the packed convolution.
+bool depthwise_vectorized() { return conv2d_packed_available(); }
 
 // One output plane of a depthwise 2-D convolution. Interior columns (all taps inside the
 // row) accumulate tap by tap over the whole run of columns, which vectorizes; edge columns
