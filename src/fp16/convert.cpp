@@ -10,6 +10,7 @@
 #include <set>
 
 #include "fp16/half_tensor.hpp"
+#include "graph/graph_uses.hpp"
 #include "onnxq/error.hpp"
 #include "onnxq/fp16.hpp"
 #include "quant/graph_editor.hpp"
@@ -73,17 +74,6 @@ void collect_types(const GraphProto& g, Types& t) {
         if (a.name() == "value" && a.has_t()) t[n.output(0)] = a.t().data_type();
         if (a.name() == "value_float" || a.name() == "value_floats") t[n.output(0)] = kFloat;
       }
-}
-
-void rename_reads(GraphProto& g, const std::string& from, const std::string& to) {
-  for (auto& n : *g.mutable_node()) {
-    for (auto& i : *n.mutable_input())
-      if (i == from) i = to;
-    for (auto& a : *n.mutable_attribute()) {
-      if (a.has_g()) rename_reads(*a.mutable_g(), from, to);
-      for (auto& sub : *a.mutable_graphs()) rename_reads(sub, from, to);
-    }
-  }
 }
 
 struct Ctx {
@@ -284,7 +274,7 @@ class GraphConverter {
       auto& node = *g_.mutable_node(producer[name]);
       for (auto& o : *node.mutable_output())
         if (o == name) o = inner;
-      rename_reads(g_, name, inner);
+      replace_uses(g_, name, inner);
       final_[inner] = have;
       original_[inner] = kFloat;
       types_[inner] = kFloat;

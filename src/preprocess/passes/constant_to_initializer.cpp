@@ -2,7 +2,7 @@
 // ONNX allows initializers in If/Loop/Scan bodies), where quantizers look for weights.
 
 #include "onnxq/tensor_proto.hpp"
-#include "preprocess/graph_uses.hpp"
+#include "graph/graph_uses.hpp"
 #include "preprocess/pass.hpp"
 #include "preprocess/scope.hpp"
 

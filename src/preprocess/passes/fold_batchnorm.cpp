@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "onnxq/tensor_proto.hpp"
-#include "preprocess/graph_uses.hpp"
+#include "graph/graph_uses.hpp"
 #include "preprocess/pass.hpp"
 #include "preprocess/scope.hpp"
 #include "quant/graph_editor.hpp"

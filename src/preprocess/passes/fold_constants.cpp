@@ -8,7 +8,7 @@
 
 #include "exec/kernel.hpp"
 #include "onnxq/tensor_proto.hpp"
-#include "preprocess/graph_uses.hpp"
+#include "graph/graph_uses.hpp"
 #include "preprocess/pass.hpp"
 #include "preprocess/scope.hpp"
 #include "quant/graph_editor.hpp"

@@ -2,7 +2,7 @@
 // removed, repeatedly, so whole dead chains go. A value a subgraph reads counts as read by
 // the node owning the subgraph; a subgraph keeps what its outputs need.
 
-#include "preprocess/graph_uses.hpp"
+#include "graph/graph_uses.hpp"
 #include "preprocess/pass.hpp"
 #include "preprocess/scope.hpp"
 

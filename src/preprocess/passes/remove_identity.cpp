@@ -3,7 +3,7 @@
 // does one in a subgraph whose output is an outer value (a body's outputs must be computed in
 // the body).
 
-#include "preprocess/graph_uses.hpp"
+#include "graph/graph_uses.hpp"
 #include "preprocess/pass.hpp"
 #include "preprocess/scope.hpp"
 

@@ -6,7 +6,7 @@
 
 #include <map>
 
-#include "preprocess/graph_uses.hpp"
+#include "graph/graph_uses.hpp"
 #include "preprocess/pass.hpp"
 #include "preprocess/scope.hpp"
 

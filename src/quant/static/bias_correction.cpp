@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "graph/graph_uses.hpp"
 #include "core/parallel.hpp"
 #include "onnxq/error.hpp"
 #include "onnxq/weight_quant.hpp"
@@ -155,19 +156,6 @@ void observe_rows(BiasCorrectionObserver::Layer& l, const Tensor& a) {
   l.sums.positions += m;
 }
 
-int count_reads(const onnx::GraphProto& g, const std::string& name) {
-  int reads = 0;
-  for (const auto& n : g.node()) {
-    for (const auto& i : n.input()) reads += i == name;
-    for (const auto& a : n.attribute()) {
-      if (a.has_g()) reads += count_reads(a.g(), name);
-      for (const auto& sub : a.graphs()) reads += count_reads(sub, name);
-    }
-  }
-  for (const auto& o : g.output()) reads += o.name() == name;
-  return reads;
-}
-
 // The bias of `node` at input `slot` as `n` float values per channel (zeros when there is none),
 // and whether the node may rewrite it in place (no one else reads it, and its shape stays).
 // False when the bias is not a float constant.
@@ -187,7 +175,8 @@ bool current_bias(const Model& model, const onnx::NodeProto& node, int slot, int
     std::fill(values.data<float>(), values.data<float>() + n, v);
     return true;
   }
-  in_place = count_reads(model.graph(), node.input(slot)) == 1;
+  const auto reads = read_counts(model.graph(), true);
+  in_place = reads.at(node.input(slot)) == 1;
   return true;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "graph/graph_uses.hpp"
 #include "quant/static/layernorm_pattern.hpp"
 #include "quant/node_filter.hpp"
 
@@ -10,17 +11,6 @@ namespace onnxq {
 namespace {
 
 bool is_default_domain(const onnx::NodeProto& n) { return n.domain().empty() || n.domain() == "ai.onnx"; }
-
-void count_reads(const onnx::GraphProto& g, std::map<std::string, int>& reads) {
-  for (const auto& n : g.node()) {
-    for (const auto& i : n.input())
-      if (!i.empty()) ++reads[i];
-    for (const auto& a : n.attribute()) {
-      if (a.has_g()) count_reads(a.g(), reads);
-      for (const auto& sub : a.graphs()) count_reads(sub, reads);
-    }
-  }
-}
 
 }  // namespace
 
@@ -56,8 +46,7 @@ int QdqPlan::constant_rank(const std::string& name) const {
 }
 
 int QdqPlan::reader_count(const std::string& name) const {
-  std::map<std::string, int> reads;
-  count_reads(model_.graph(), reads);
+  const auto reads = read_counts(model_.graph(), false);
   auto it = reads.find(name);
   return (it == reads.end() ? 0 : it->second) + static_cast<int>(graph_outputs_.count(name));
 }
@@ -65,8 +54,7 @@ int QdqPlan::reader_count(const std::string& name) const {
 // As ONNX Runtime does before quantizing: a Relu/Clip that will fold into its producer lends it
 // its (non-negative) output range, and Softmax's output is [0, 1] whatever was observed.
 void QdqPlan::adjust_ranges() {
-  std::map<std::string, int> reads;
-  count_reads(model_.graph(), reads);
+  auto reads = read_counts(model_.graph(), false);
   for (const auto& n : model_.graph().node()) {
     if (!selected(n) || !static_rules().find(n.op_type())) continue;
     if ((n.op_type() == "Relu" || n.op_type() == "Clip") && !options_.symmetric_activations) {

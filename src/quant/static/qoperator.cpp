@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "graph/graph_uses.hpp"
 #include "quant/graph_editor.hpp"
 
 namespace onnxq {
@@ -29,7 +30,7 @@ class QOperatorRewrite {
         dequantized_[n.output(0)] = d;
       }
     }
-    count_reads(graph_);
+    reads_ = read_counts(graph_, true);
   }
 
   void run() {
@@ -48,17 +49,6 @@ class QOperatorRewrite {
   }
 
  private:
-  void count_reads(const onnx::GraphProto& g) {
-    for (const auto& n : g.node()) {
-      for (const auto& i : n.input()) ++reads_[i];
-      for (const auto& a : n.attribute()) {
-        if (a.has_g()) count_reads(a.g());
-        for (const auto& sub : a.graphs()) count_reads(sub);
-      }
-    }
-    for (const auto& o : g.output()) ++reads_[o.name()];
-  }
-
   const Dequantized* input_of(const onnx::NodeProto& n, int i) const {
     if (i >= n.input_size()) return nullptr;
     auto it = dequantized_.find(n.input(i));

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "graph/graph_uses.hpp"
 #include "quant/graph_editor.hpp"
 #include "quant/node_filter.hpp"
 
@@ -21,17 +22,6 @@ const onnx::TensorProto* weight_2d(const Model& model, const std::string& name) 
     if (i.name() == name) return nullptr;
   const auto* t = model.find_initializer(name);
   return t && t->data_type() == onnx::TensorProto::FLOAT && t->dims_size() == 2 ? t : nullptr;
-}
-
-void count_reads(const onnx::GraphProto& g, std::map<std::string, int>& reads) {
-  for (const auto& n : g.node()) {
-    for (const auto& i : n.input()) ++reads[i];
-    for (const auto& a : n.attribute()) {
-      if (a.has_g()) count_reads(a.g(), reads);
-      for (const auto& sub : a.graphs()) count_reads(sub, reads);
-    }
-  }
-  for (const auto& o : g.output()) ++reads[o.name()];
 }
 
 }  // namespace
@@ -65,8 +55,7 @@ SmoothQuantResult apply_smooth_quant(Model& model, const ChannelMaxima& maxima, 
   SmoothQuantResult result;
   auto& graph = model.graph();
   NameSet names(graph);
-  std::map<std::string, int> reads;
-  count_reads(graph, reads);
+  auto reads = read_counts(graph, true);
   std::map<std::string, int> producer;
   for (int i = 0; i < graph.node_size(); ++i)
     for (const auto& o : graph.node(i).output()) producer[o] = i;

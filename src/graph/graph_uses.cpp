@@ -1,9 +1,9 @@
-#include "preprocess/graph_uses.hpp"
+#include "graph/graph_uses.hpp"
 
 #include <algorithm>
 #include <unordered_set>
 
-namespace onnxq::preprocessing {
+namespace onnxq {
 
 namespace {
 
@@ -53,6 +53,24 @@ GraphUses::GraphUses(const onnx::GraphProto& graph) {
       if (!o.empty()) producer[o] = i;
   }
   for (const auto& v : graph.output()) graph_outputs.insert(v.name());
+}
+
+std::map<std::string, int> read_counts(const onnx::GraphProto& graph, bool outputs_read) {
+  std::map<std::string, int> reads;
+  auto walk = [&](auto& self, const onnx::GraphProto& g) -> void {
+    for (const auto& n : g.node()) {
+      for (const auto& i : n.input())
+        if (!i.empty()) ++reads[i];
+      for (const auto& a : n.attribute()) {
+        if (a.has_g()) self(self, a.g());
+        for (const auto& sub : a.graphs()) self(self, sub);
+      }
+    }
+    if (outputs_read)
+      for (const auto& o : g.output()) ++reads[o.name()];
+  };
+  walk(walk, graph);
+  return reads;
 }
 
 int64_t replace_uses(onnx::GraphProto& graph, const std::string& from, const std::string& to) {
@@ -107,4 +125,4 @@ void erase_nodes(onnx::GraphProto& graph, const std::set<int>& doomed) {
   nodes->DeleteSubrange(kept, nodes->size() - kept);
 }
 
-}  // namespace onnxq::preprocessing
+}  // namespace onnxq

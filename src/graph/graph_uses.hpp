@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace onnxq::preprocessing {
+namespace onnxq {
 
 // Who reads what in a graph, subgraphs' outer-scope reads counted as reads by the node
 // that owns the subgraph. Rebuilt after each rewrite; graphs are small next to weights.
@@ -25,6 +25,10 @@ struct GraphUses {
   }
 };
 
+// How many times each value is read: every input slot of every node, in subgraphs too (a
+// node reading a value twice counts twice), plus, with `outputs_read`, every graph output.
+std::map<std::string, int> read_counts(const onnx::GraphProto& graph, bool outputs_read);
+
 // Every value a node reads, its subgraphs' outer-scope reads included.
 std::vector<std::string> node_reads(const onnx::NodeProto& node);
 
@@ -38,4 +42,4 @@ bool can_replace_uses(const onnx::GraphProto& graph, const std::string& from, co
 // Removes the nodes whose indices are in `doomed`, keeping the order of the rest.
 void erase_nodes(onnx::GraphProto& graph, const std::set<int>& doomed);
 
-}  // namespace onnxq::preprocessing
+}  // namespace onnxq
