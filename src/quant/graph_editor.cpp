@@ -137,7 +137,17 @@ QuantizedWeightNames WeightStore::quantize(GraphEditor::Constant weight, const s
   info.bytes_before = w.size();
   info.bytes_after = stored.values.nbytes() + stored.scale.nbytes() + stored.zero_point.nbytes();
   infos_.push_back(std::move(info));
+  info_zero_points_.emplace_back(names.zero_point, stored.zero_point.nbytes());
   return done_[key] = names;
+}
+
+void WeightStore::forget_pruned(const std::function<bool(const std::string&)>& pruned) {
+  for (size_t i = 0; i < infos_.size(); ++i) {
+    auto& [name, bytes] = info_zero_points_[i];
+    if (name.empty() || !pruned(name)) continue;
+    infos_[i].bytes_after -= bytes;
+    bytes = 0;
+  }
 }
 
 onnx::NodeProto make_node(const std::string& op_type, const std::vector<std::string>& inputs,

@@ -93,6 +93,8 @@ class WeightStore {
   std::vector<QuantizedTensorInfo>& infos() { return infos_; }
   // A weight the caller replaced itself (int32 biases), so it is pruned like the others.
   void mark_replaced(const std::string& name) { replaced_.insert(name); }
+  // Takes the bytes of zero points that were pruned (no node read them) out of the infos.
+  void forget_pruned(const std::function<bool(const std::string&)>& pruned);
 
  private:
   // The float32 bytes of a weight, in place where possible, else decoded into `decoded`.
@@ -108,6 +110,7 @@ class WeightStore {
   std::set<std::string> replaced_;
   std::set<std::string> added_;
   std::vector<QuantizedTensorInfo> infos_;
+  std::vector<std::pair<std::string, uint64_t>> info_zero_points_;  // per info: name, bytes
   int threads_;
   // Quantized values of weights from this size on are written to a temporary file.
   static constexpr uint64_t kSpillMinBytes = 1 << 20;

@@ -130,6 +130,7 @@ class DynamicQuantizer {
         }
     };
     prune(model_.graph());
+    weights_.forget_pruned(dead);
   }
 
   Model& model_;

@@ -138,6 +138,22 @@ TEST(GatherDynamic, QuantizingItsOwnOutputChangesNothing) {
       }
 }
 
+TEST(GatherDynamic, TheReportCountsTheBytesOfTheInitializersThatAreStored) {
+  // Symmetric int8 tables have all-zero zero points, which the per-row form does without.
+  for (QuantFormat format : {QuantFormat::kQOperator, QuantFormat::kQDQ})
+    for (DataType type : {DataType::kInt8, DataType::kUInt8})
+      for (bool per_channel : {false, true}) {
+        SCOPED_TRACE(combo_name(format, type, per_channel, false));
+        Model m = embedding_model();
+        const auto report = quantize_dynamic(m, {.format = format, .weight_type = type, .per_channel = per_channel});
+        ASSERT_EQ(report.tensors.size(), 1u);
+        uint64_t stored = 0;
+        for (const char* suffix : {"_quantized", "_scale", "_zero_point"})
+          if (const auto* init = m.find_initializer(std::string("table") + suffix)) stored += m.tensor_data(*init).nbytes();
+        EXPECT_EQ(report.tensors[0].bytes_after, stored);
+      }
+}
+
 TEST(GatherDynamic, ATableSharedByTwoGathersIsStoredOnce) {
   GraphBuilder g(13);
   g.input("a", DataType::kInt64, {3}).input("b", DataType::kInt64, {3});
