@@ -36,6 +36,7 @@ void add_fp16_command(CLI::App& app, const GlobalOptions& global, Action& run) {
         for (const auto& op : o->op_block_list)
           if (op != "none") o->lib.op_block_list->push_back(op);
       }
+      o->lib.threads = global.threads;
       const Fp16Report report = convert_fp16_file(o->input, o->output, o->lib);
       for (const auto& w : report.warnings) spdlog::warn("{}", w);
       if (!o->report.empty()) write_json_file(o->report, fp16_report_to_json(report));

@@ -41,6 +41,7 @@ struct Fp16Options {
   // range.
   float min_positive_val = 5.9604645e-8f;
   float max_finite_val = 65504.0f;
+  int threads = 0;  // 0: all cores; the output is the same for any count
 };
 
 struct Fp16TensorInfo {

@@ -15,6 +15,11 @@ struct HalfStats {
 
 // A float32 tensor as float16 (clamped into [min_positive_val, max_finite_val] in magnitude,
 // see Fp16Options) or bfloat16 (rounded only).
+// Converted in fixed chunks on options.threads: the values and the stats are the same for any
+// thread count, and the same whether the CPU has F16C or not (`vector_path` false forces the
+// scalar path, for the test that says so).
 Tensor to_half(const Tensor& value, const Fp16Options& options, HalfStats* stats = nullptr);
+void to_half_values(const float* x, uint16_t* y, int64_t n, const Fp16Options& options, HalfStats* stats,
+                    bool vector_path);
 
 }  // namespace onnxq::fp16
