@@ -39,8 +39,9 @@ void add_debug_command(CLI::App& app, const GlobalOptions& global, Action& run) 
                   "Exit 6 when the quantized model with its external data is larger than BYTES (1234, 120MB, 4MiB) "
                   "or than a RATIO of the float model (0.3x)");
   cmd->add_option("--suggest-exclude", o->suggest_exclude,
-                  "Name the N nodes adding the most error, quantize the float model again without them (with the "
-                  "recipe the quantized model records) and report the output SQNR before and after; needs --data")
+                  "Try the N nodes adding the most error one by one in float (quantizing the float model again with "
+                  "the recipe the quantized model records), keep those that raise the output SQNR by 0.1 dB or more, "
+                  "and print them as a --nodes-exclude argument; needs --data")
       ->check(CLI::PositiveNumber);
   cmd->callback([o, &global, &run] {
     if (o->suggest_exclude > 0 && o->data.calib.empty()) throw CLI::ValidationError("--suggest-exclude", "needs --data");

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -118,9 +119,14 @@ struct ExcludeCandidate {
   // Relative noise power it adds: 10^(−out/10) − 10^(−in/10). Ranking by this rather than by
   // the dB drop keeps a first layer going from +inf to 40 dB below one going from 20 to 5 dB.
   double added_noise = 0;
+  // The greedy check: the output SQNR with this node left in float on top of the candidates
+  // kept before it, and whether that gained enough to keep it.
+  double sqnr_with_db = 0;
+  bool kept = false;
 };
 struct ExcludeSuggestion {
-  std::vector<ExcludeCandidate> nodes;  // most harmful first
+  std::vector<ExcludeCandidate> nodes;  // the candidates tried, most harmful first
+  std::vector<std::string> excluded;    // those kept, the suggested --nodes-exclude
   std::string output;                   // the output with the lowest SQNR before
   // Min over outputs, before and after. With a static recipe "before" is not QUANT but the float
   // model quantized again on the debug data without exclusions (`baseline_requantized`), so
@@ -134,10 +140,20 @@ struct ExcludeSuggestion {
 // activations, which must have been measured).
 std::vector<ExcludeCandidate> rank_exclude_candidates(const Model& float_model, const DebugReport& report);
 
-// Ranks, takes the first `count`, quantizes `float_model` (loaded from a file) again with the
-// recipe `quant` carries in its metadata (onnxq.recipe) plus those nodes excluded, and measures
-// the outputs on `options.data`. kInput when QUANT has no recipe. A static recipe is calibrated
-// on `options.data` (the recipe records how, not on what).
+// A gain in output SQNR below this does not pay for leaving a node in float.
+constexpr double kMinExcludeGainDb = 0.1;
+
+// Greedy search over `candidates` in order: each is tried on top of those kept so far and kept
+// when `sqnr_with(kept + it)` beats the best so far by kMinExcludeGainDb. Fills each candidate's
+// sqnr_with_db/kept; returns the final SQNR (`baseline` when none is kept).
+double keep_helpful_exclusions(std::vector<ExcludeCandidate>& candidates, double baseline,
+                               const std::function<double(const std::vector<std::string>&)>& sqnr_with);
+
+// Ranks, takes the first `count`, and runs the greedy search, each step quantizing
+// `float_model` (loaded from a file) again with the recipe `quant` carries in its metadata
+// (onnxq.recipe) plus the nodes tried excluded, and measuring the outputs on `options.data`.
+// kInput when QUANT has no recipe. A static recipe is calibrated on `options.data` (the recipe
+// records how, not on what).
 ExcludeSuggestion suggest_exclude(const Model& float_model, const Model& quant, const DebugReport& report, size_t count,
                                   const DebugOptions& options, const ProgressFn& progress = {});
 

@@ -89,6 +89,21 @@ std::vector<ExcludeCandidate> rank_exclude_candidates(const Model& float_model, 
   return out;
 }
 
+double keep_helpful_exclusions(std::vector<ExcludeCandidate>& candidates, double baseline,
+                               const std::function<double(const std::vector<std::string>&)>& sqnr_with) {
+  std::vector<std::string> kept;
+  double best = baseline;
+  for (auto& c : candidates) {
+    kept.push_back(c.node);
+    c.sqnr_with_db = sqnr_with(kept);
+    // NaN (a broken output) never wins; +inf (exact) beats anything finite and nothing beats it.
+    c.kept = c.sqnr_with_db > best && c.sqnr_with_db >= best + kMinExcludeGainDb;
+    if (c.kept) best = c.sqnr_with_db;
+    else kept.pop_back();
+  }
+  return best;
+}
+
 ExcludeSuggestion suggest_exclude(const Model& float_model, const Model& quant, const DebugReport& report, size_t count,
                                   const DebugOptions& options, const ProgressFn& progress) {
   const auto recipe = read_recipe(quant);
@@ -109,9 +124,6 @@ ExcludeSuggestion suggest_exclude(const Model& float_model, const Model& quant, 
     s.sqnr_after = s.sqnr_before;
     return s;
   }
-  std::vector<std::string> names;
-  for (const auto& c : s.nodes) names.push_back(c.node);
-
   const ScratchDir dir;
   DebugOptions measure = options;
   measure.weights = false;
@@ -120,46 +132,73 @@ ExcludeSuggestion suggest_exclude(const Model& float_model, const Model& quant, 
     const Model again = Model::load(path);
     return min_output_sqnr(debug_models(float_model, again, measure, progress), nullptr);
   };
+  const fs::path tried = dir.path() / "excluded.onnx";
+  std::function<void(const std::vector<std::string>&)> quantize_without;
   if (s.command == "quantize-dynamic") {
-    DynamicQuantOptions o = dynamic_options_from_recipe(*recipe);
-    o.nodes_exclude.insert(o.nodes_exclude.end(), names.begin(), names.end());
-    o.threads = options.threads;
-    quantize_dynamic_file(float_model.path(), dir.path() / "excluded.onnx", o);
+    quantize_without = [&](const std::vector<std::string>& names) {
+      DynamicQuantOptions o = dynamic_options_from_recipe(*recipe);
+      o.nodes_exclude.insert(o.nodes_exclude.end(), names.begin(), names.end());
+      o.threads = options.threads;
+      quantize_dynamic_file(float_model.path(), tried, o);
+    };
   } else if (s.command == "quantize-static") {
+    quantize_without = [&](const std::vector<std::string>& names) {
+      StaticFileOptions o = static_options_from_recipe(*recipe);
+      o.data = options.data;
+      o.threads = options.threads;
+      o.progress = progress;
+      o.quant.nodes_exclude.insert(o.quant.nodes_exclude.end(), names.begin(), names.end());
+      quantize_static_file(float_model.path(), tried, o);
+    };
     // Calibrated on the debug data, which need not be the original calibration set: the baseline
     // is quantized again on the same data, so before and after differ by the exclusions alone.
-    StaticFileOptions o = static_options_from_recipe(*recipe);
-    o.data = options.data;
-    o.threads = options.threads;
-    o.progress = progress;
-    quantize_static_file(float_model.path(), dir.path() / "baseline.onnx", o);
-    s.sqnr_before = output_sqnr(dir.path() / "baseline.onnx");
+    quantize_without({});
+    s.sqnr_before = output_sqnr(tried);
     s.baseline_requantized = true;
-    o.quant.nodes_exclude.insert(o.quant.nodes_exclude.end(), names.begin(), names.end());
-    quantize_static_file(float_model.path(), dir.path() / "excluded.onnx", o);
   } else {
     fail(ExitCode::kInput, quant.path().string() + ": recipe command '" + s.command + "' is not one onnxq can repeat");
   }
-  s.sqnr_after = output_sqnr(dir.path() / "excluded.onnx");
+  s.sqnr_after = keep_helpful_exclusions(s.nodes, s.sqnr_before, [&](const std::vector<std::string>& names) {
+    quantize_without(names);
+    return output_sqnr(tried);
+  });
+  for (const auto& c : s.nodes)
+    if (c.kept) s.excluded.push_back(c.node);
   return s;
 }
 
 std::string exclude_suggestion_text(const ExcludeSuggestion& s) {
   char buf[256];
   std::string out = "\nsuggest-exclude: " + std::to_string(s.nodes.size()) +
-                    " node(s) adding the most noise (noise power relative to the signal, at their inputs -> output)\n";
+                    " node(s) adding the most noise (noise power relative to the signal, at their inputs -> output),\n"
+                    "each tried in float on top of those kept (" +
+                    std::string(s.baseline_requantized ? "quantize-static again on --data" : "quantize-dynamic again") +
+                    ", output '" + s.output + "')\n";
+  if (s.nodes.empty()) return out + "  (none: no quantized node adds measurable noise)\n";
+  std::snprintf(buf, sizeof buf, "  %-10s %-40s %-20s %s\n", "noise", "node", "inputs -> output", "output SQNR in float");
+  out += buf;
+  std::snprintf(buf, sizeof buf, "  %-10s %-40s %-20s %.1f dB\n", "", "(none)", "", s.sqnr_before);
+  out += buf;
+  double best = s.sqnr_before;
   for (const auto& c : s.nodes) {
-    std::snprintf(buf, sizeof buf, "  %-10.4g %s (%s): %.1f dB -> %.1f dB\n", c.added_noise, c.node.c_str(),
-                  c.op_type.c_str(), c.input_sqnr_db, c.output_sqnr_db);
+    char flow[64];
+    std::snprintf(flow, sizeof flow, "%.1f -> %.1f dB", c.input_sqnr_db, c.output_sqnr_db);
+    const std::string node = c.node + " (" + c.op_type + ")";
+    std::snprintf(buf, sizeof buf, "  %-10.4g %-40s %-20s %.1f dB (%+.1f) %s\n", c.added_noise, node.c_str(), flow,
+                  c.sqnr_with_db, c.sqnr_with_db - best, c.kept ? "kept" : "dropped");
+    if (c.kept) best = c.sqnr_with_db;
     out += buf;
   }
-  if (s.nodes.empty()) return out + "  (none: no quantized node adds measurable noise)\n";
-  std::snprintf(buf, sizeof buf, "%s without them: output '%s' %.1f dB -> %.1f dB (%+.1f dB)\n",
-                s.baseline_requantized ? "quantize-static again on --data, with and" : "quantize-dynamic again",
-                s.output.c_str(), s.sqnr_before, s.sqnr_after, s.sqnr_after - s.sqnr_before);
+  if (s.excluded.empty()) {
+    std::snprintf(buf, sizeof buf, "no exclusion gains %.1f dB or more: keep the model as it is (%.1f dB)\n",
+                  kMinExcludeGainDb, s.sqnr_before);
+    return out + buf;
+  }
+  std::snprintf(buf, sizeof buf, "output '%s' %.1f dB -> %.1f dB (%+.1f dB) with\n", s.output.c_str(), s.sqnr_before,
+                s.sqnr_after, s.sqnr_after - s.sqnr_before);
   out += buf;
   out += "  --nodes-exclude ";
-  for (size_t i = 0; i < s.nodes.size(); ++i) out += (i ? "," : "") + s.nodes[i].node;
+  for (size_t i = 0; i < s.excluded.size(); ++i) out += (i ? "," : "") + s.excluded[i];
   out += "\n";
   return out;
 }
@@ -173,9 +212,11 @@ nlohmann::json exclude_suggestion_json(const ExcludeSuggestion& s) {
                      {"op_type", c.op_type},
                      {"input_sqnr_db", number(c.input_sqnr_db)},
                      {"output_sqnr_db", number(c.output_sqnr_db)},
-                     {"added_noise", c.added_noise}});
-    arg += (arg.empty() ? "" : ",") + c.node;
+                     {"added_noise", c.added_noise},
+                     {"sqnr_with_db", number(c.sqnr_with_db)},
+                     {"kept", c.kept}});
   }
+  for (const auto& e : s.excluded) arg += (arg.empty() ? "" : ",") + e;
   return {{"nodes", nodes},
           {"output", s.output},
           {"sqnr_before_db", number(s.sqnr_before)},

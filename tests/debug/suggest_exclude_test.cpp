@@ -52,6 +52,9 @@ void expect_mm2_named_and_output_recovers(const Files& files) {
   const ExcludeSuggestion s = suggest_exclude(f, q, report, 1, options);
   ASSERT_EQ(s.nodes.size(), 1u);
   EXPECT_EQ(s.nodes[0].node, "mm2");
+  EXPECT_TRUE(s.nodes[0].kept);
+  EXPECT_EQ(s.excluded, std::vector<std::string>{"mm2"});
+  EXPECT_EQ(s.nodes[0].sqnr_with_db, s.sqnr_after);
   EXPECT_EQ(s.output, "y");
   std::printf("[ measured ] %s: output SQNR %.1f dB, without mm2 %.1f dB\n", s.command.c_str(), s.sqnr_before, s.sqnr_after);
   EXPECT_LT(s.sqnr_before, 10.0);
@@ -71,6 +74,53 @@ TEST(SuggestExclude, NamesTheOutlierMatMulAfterQuantizeStaticAndTheOutputRecover
   o.data = files.samples.options().data;
   quantize_static_file(files.f(), files.q(), o);
   expect_mm2_named_and_output_recovers(files);
+}
+
+std::vector<ExcludeCandidate> candidates(std::vector<std::string> names) {
+  std::vector<ExcludeCandidate> out;
+  for (auto& n : names) out.push_back({.node = n, .op_type = "Conv"});
+  return out;
+}
+
+// SQNR as a sum of what each node left in float gains, with an interaction: c only helps
+// once a is float too.
+double fake_sqnr(const std::vector<std::string>& excluded) {
+  auto has = [&](const char* n) { return std::find(excluded.begin(), excluded.end(), n) != excluded.end(); };
+  double db = 10;
+  if (has("a")) db += 3;
+  if (has("b")) db -= 1;     // leaving b in float hurts (errors that cancelled no longer do)
+  if (has("c")) db += has("a") ? 0.5 : -2;
+  if (has("d")) db += 0.05;  // helps, but by less than is worth a float node
+  return db;
+}
+
+TEST(SuggestExclude, TheGreedySearchKeepsOnlyExclusionsThatRaiseTheOutputSqnr) {
+  auto c = candidates({"a", "b", "c", "d"});
+  std::vector<std::vector<std::string>> tried;
+  const double final_db = keep_helpful_exclusions(c, 10, [&](const std::vector<std::string>& names) {
+    tried.push_back(names);
+    return fake_sqnr(names);
+  });
+  EXPECT_DOUBLE_EQ(final_db, 13.5);
+  EXPECT_TRUE(c[0].kept);
+  EXPECT_FALSE(c[1].kept);
+  EXPECT_TRUE(c[2].kept);
+  EXPECT_FALSE(c[3].kept);
+  EXPECT_DOUBLE_EQ(c[1].sqnr_with_db, 12);
+  EXPECT_DOUBLE_EQ(c[3].sqnr_with_db, 13.55);
+  // Each try stacks on the kept ones only: b is not carried into c's try.
+  const std::vector<std::vector<std::string>> expected = {{"a"}, {"a", "b"}, {"a", "c"}, {"a", "c", "d"}};
+  EXPECT_EQ(tried, expected);
+}
+
+TEST(SuggestExclude, ABrokenOutputNeverWinsAndAnExactOneIsNotImprovedOn) {
+  auto c = candidates({"nan", "exact", "more"});
+  keep_helpful_exclusions(c, 5, [](const std::vector<std::string>& names) {
+    return names.back() == "nan" ? NAN : INFINITY;
+  });
+  EXPECT_FALSE(c[0].kept);
+  EXPECT_TRUE(c[1].kept);
+  EXPECT_FALSE(c[2].kept);
 }
 
 TEST(SuggestExclude, AModelWithoutARecipeIsAnInputError) {
