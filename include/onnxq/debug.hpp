@@ -64,8 +64,9 @@ struct OutputError {
   double sqnr_db = 0;
   double cosine = 0;  // Σxy / √(Σx² Σy²) over all samples
   double max_abs_diff = 0;
-  // Class scores: a float output of rank 2 ([N, C]) or 3 ([N, T, C]) with C > 1; top-1 is the
-  // argmax over the last axis per row. Feature maps (rank 4+) and scalars are not scores.
+  // Class scores: a float output of rank 2 ([N, C]) or 3 ([N, T, C]) with C > 1, made by a
+  // Softmax/LogSoftmax or a Gemm/MatMul (logits); top-1 is the argmax over the last axis per
+  // row. Feature maps (rank 4+), scalars and hidden states are not scores.
   bool class_scores = false;
   int64_t rows = 0, top1_agree = 0;
 };

@@ -80,7 +80,7 @@ DebugReport debug_models(const Model& float_model, const Model& quant, const Deb
   std::set<std::string> mismatched;
 
   std::vector<debug::OutputAccumulator> outputs;
-  for (const auto& o : fe.outputs()) outputs.push_back({o.name, {}, true, 0, 0});
+  for (const auto& o : fe.outputs()) outputs.push_back({o.name, {}, debug::made_like_class_scores(fg, o.name), 0, 0});
   std::vector<size_t> quant_output_index;
   for (const auto& o : fe.outputs())
     for (size_t k = 0; k < qe.outputs().size(); ++k)

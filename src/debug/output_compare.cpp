@@ -6,6 +6,26 @@ bool looks_like_class_scores(const Tensor& t) {
   return t.dtype() == DataType::kFloat && (t.rank() == 2 || t.rank() == 3) && t.shape().back() > 1;
 }
 
+bool made_like_class_scores(const GraphIndex& g, const std::string& output) {
+  std::string name = output;
+  for (int hops = 0; hops < 8; ++hops) {
+    const int p = g.producer(name);
+    if (p < 0) return false;
+    const auto& n = g.node(p);
+    if (!n.domain().empty() && n.domain() != "ai.onnx") return false;
+    const std::string& op = n.op_type();
+    if (op == "Softmax" || op == "LogSoftmax" || op == "Gemm" || op == "MatMul") return true;
+    if (op == "Identity" || op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze") {
+      name = n.input(0);
+    } else if (op == "Add" && n.input_size() == 2 && (g.constant(n.input(0)) || g.constant(n.input(1)))) {
+      name = g.constant(n.input(0)) ? n.input(1) : n.input(0);  // logits plus a bias
+    } else {
+      return false;
+    }
+  }
+  return false;
+}
+
 void OutputAccumulator::add(const Tensor& x, const Tensor& y) {
   if (x.dtype() != y.dtype() || x.shape() != y.shape())
     fail(ExitCode::kInput, "output '" + name + "': the float model gives " + std::string(dtype_name(x.dtype())) + " " +
