@@ -9,10 +9,12 @@
 #include <numeric>
 #include <set>
 
+#include "core/spill_file.hpp"
 #include "fp16/half_tensor.hpp"
 #include "graph/graph_uses.hpp"
 #include "onnxq/error.hpp"
 #include "onnxq/fp16.hpp"
+#include "onnxq/tensor_proto.hpp"
 #include "quant/graph_editor.hpp"
 
 namespace onnxq {
@@ -29,6 +31,8 @@ constexpr int64_t kMinCastElements = 64;
 // float16 rounds a normal value to 11 significant bits, about 70 dB; a tensor that keeps less
 // lost values to the subnormal range.
 constexpr double kFaithfulSqnrDb = 50.0;
+// Tensors from this size on are converted through a temporary file (see core/spill_file.hpp).
+constexpr uint64_t kSpillMinBytes = 1 << 20;
 
 std::string format_float(float v) {
   char buf[32];
@@ -84,6 +88,7 @@ struct Ctx {
   std::set<std::string> block_ops, block_nodes;
   NameSet& names;
   Fp16Report& report;
+  std::shared_ptr<SpillFile> spill;  // large converted values, kept out of fresh memory
 };
 
 const onnx::OpSchema* schema_of(const Ctx& c, const NodeProto& n) {
@@ -418,16 +423,31 @@ class GraphConverter {
   // than rounding does (clamped beyond the range, or mostly subnormal: a BatchNormalization's
   // running variance); then it stays float32 and false is returned.
   bool convert_tensor(onnx::TensorProto& proto, const std::string& name, bool only_if_faithful) {
-    const Tensor value = c_.model.tensor_data(proto);
     fp16::HalfStats stats;
-    const Tensor half = fp16::to_half(value, c_.options, &stats);
+    Tensor half;
+    int64_t elements = 0;
+    const std::span<const std::byte> stored = c_.model.stored_bytes(proto);
+    const Shape shape = proto_shape(proto);
+    if (proto.data_type() == kFloat && stored.size() >= kSpillMinBytes &&
+        stored.size() == 4 * static_cast<uint64_t>(shape_numel(shape))) {
+      if (!c_.spill) c_.spill = SpillFile::create();
+      if (c_.spill) {
+        half = fp16::to_half_spilled(stored, shape, c_.options, &stats, *c_.spill);
+        elements = shape_numel(shape);
+      }
+    }
+    if (!half.defined()) {
+      const Tensor value = c_.model.tensor_data(proto);
+      half = fp16::to_half(value, c_.options, &stats);
+      elements = value.numel();
+    }
     if (only_if_faithful && (stats.large > 0 || stats.sqnr_db < kFaithfulSqnrDb)) return false;
     Fp16TensorInfo info;
     info.name = name;
-    info.elements = value.numel();
+    info.elements = elements;
     info.clamped = stats.clamped;
     info.clamped_large = stats.large;
-    info.bytes_before = value.nbytes();
+    info.bytes_before = 4 * static_cast<uint64_t>(elements);
     info.bytes_after = half.nbytes();
     c_.report.values_clamped += stats.clamped;
     c_.report.weight_bytes_before += info.bytes_before;

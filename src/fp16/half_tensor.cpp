@@ -6,7 +6,9 @@
 #include <limits>
 #include <vector>
 
+#include "core/file_regions.hpp"
 #include "core/parallel.hpp"
+#include "core/spill_file.hpp"
 #include "onnxq/float16.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -116,22 +118,16 @@ bool f16c_available() {
 #endif
 }
 
-}  // namespace
-
-void to_half_values(const float* x, uint16_t* y, int64_t n, const Fp16Options& options, HalfStats* stats,
-                    bool vector_path) {
-  const float lo = options.min_positive_val, hi = options.max_finite_val;
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  std::vector<ChunkStats> per_chunk(static_cast<size_t>(chunks));
-  const bool f16c = vector_path && !options.bfloat16 && f16c_available();
-  parallel_for(chunks, options.threads, [&](int64_t c) {
-    const int64_t begin = c * kChunk, end = std::min(n, begin + kChunk);
-    auto& s = per_chunk[static_cast<size_t>(c)];
+void convert_chunk(const float* x, uint16_t* y, int64_t begin, int64_t end, const Fp16Options& options, bool f16c,
+                   ChunkStats& s) {
 #if defined(ONNXQ_HALF_F16C)
-    if (f16c) return convert_f16c(x, y, begin, end, lo, hi, s);
+  if (f16c) return convert_f16c(x, y, begin, end, options.min_positive_val, options.max_finite_val, s);
 #endif
-    convert_scalar(x, y, begin, end, options.bfloat16, lo, hi, s);
-  });
+  (void)f16c;
+  convert_scalar(x, y, begin, end, options.bfloat16, options.min_positive_val, options.max_finite_val, s);
+}
+
+HalfStats total_stats(const std::vector<ChunkStats>& per_chunk) {
   HalfStats total;
   double signal = 0.0, noise = 0.0;
   for (const auto& s : per_chunk) {
@@ -145,11 +141,46 @@ void to_half_values(const float* x, uint16_t* y, int64_t n, const Fp16Options& o
   total.sqnr_db = noise == 0.0 ? std::numeric_limits<double>::infinity()
                   : signal == 0.0 ? -std::numeric_limits<double>::infinity()
                                   : 10.0 * std::log10(signal / noise);
-  if (stats) *stats = total;
+  return total;
+}
+
+}  // namespace
+
+void to_half_values(const float* x, uint16_t* y, int64_t n, const Fp16Options& options, HalfStats* stats,
+                    bool vector_path) {
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<ChunkStats> per_chunk(static_cast<size_t>(chunks));
+  const bool f16c = vector_path && !options.bfloat16 && f16c_available();
+  parallel_for(chunks, options.threads, [&](int64_t c) {
+    convert_chunk(x, y, c * kChunk, std::min(n, (c + 1) * kChunk), options, f16c, per_chunk[static_cast<size_t>(c)]);
+  });
+  if (stats) *stats = total_stats(per_chunk);
+}
+
+Tensor to_half_spilled(std::span<const std::byte> floats, const Shape& shape, const Fp16Options& options,
+                       HalfStats* stats, SpillFile& spill) {
+  const auto n = static_cast<int64_t>(floats.size() / 4);
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<ChunkStats> per_chunk(static_cast<size_t>(chunks));
+  const bool f16c = !options.bfloat16 && f16c_available();
+  const uint64_t offset = spill.reserve(static_cast<uint64_t>(2 * n));
+  parallel_for(chunks, options.threads, [&](int64_t c) {
+    const int64_t begin = c * kChunk, count = std::min(n, begin + kChunk) - begin;
+    // Per-thread buffers, reused: fresh pages cost more than the conversion on a VM.
+    static thread_local std::vector<float> in;
+    static thread_local std::vector<uint16_t> out;
+    in.resize(static_cast<size_t>(kChunk));
+    out.resize(static_cast<size_t>(kChunk));
+    read_bytes(floats.data() + 4 * begin, static_cast<uint64_t>(4 * count), in.data());
+    convert_chunk(in.data(), out.data(), 0, count, options, f16c, per_chunk[static_cast<size_t>(c)]);
+    spill.write(offset + static_cast<uint64_t>(2 * begin), out.data(), static_cast<uint64_t>(2 * count));
+  });
+  if (stats) *stats = total_stats(per_chunk);
+  return spill.view(options.bfloat16 ? DataType::kBFloat16 : DataType::kFloat16, shape, offset);
 }
 
 Tensor to_half(const Tensor& value, const Fp16Options& options, HalfStats* stats) {
-  Tensor out(options.bfloat16 ? DataType::kBFloat16 : DataType::kFloat16, value.shape());
+  Tensor out = Tensor::uninitialized(options.bfloat16 ? DataType::kBFloat16 : DataType::kFloat16, value.shape());
   to_half_values(value.data<float>(), out.data<uint16_t>(), value.numel(), options, stats, true);
   return out;
 }

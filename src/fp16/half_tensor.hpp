@@ -1,9 +1,15 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "onnxq/fp16.hpp"
 #include "onnxq/tensor.hpp"
+
+namespace onnxq {
+class SpillFile;
+}
 
 namespace onnxq::fp16 {
 
@@ -21,5 +27,9 @@ struct HalfStats {
 Tensor to_half(const Tensor& value, const Fp16Options& options, HalfStats* stats = nullptr);
 void to_half_values(const float* x, uint16_t* y, int64_t n, const Fp16Options& options, HalfStats* stats,
                     bool vector_path);
+// The same from stored float32 bytes (possibly misaligned, possibly mirroring a file: read
+// with pread), the 16-bit values written to `spill`; the result is a read-only view of it.
+Tensor to_half_spilled(std::span<const std::byte> floats, const Shape& shape, const Fp16Options& options,
+                       HalfStats* stats, SpillFile& spill);
 
 }  // namespace onnxq::fp16

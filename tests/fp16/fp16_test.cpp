@@ -8,6 +8,7 @@
 #include "support/graph_builder.hpp"
 #include "support/ort_oracle.hpp"
 #include "support/static_quant.hpp"
+#include "support/temp_dir.hpp"
 
 namespace onnxq {
 namespace {
@@ -122,6 +123,39 @@ TEST(Fp16, ValuesBeyondTheRangeAreClampedWithAWarningNamingTheTensor) {
   EXPECT_EQ(half_to_float(v.data<uint16_t>()[0]), 65504.0f);
   EXPECT_EQ(half_to_float(v.data<uint16_t>()[1]), -30000.0f);
   EXPECT_GT(half_to_float(v.data<uint16_t>()[2]), 0.0f);  // the smallest subnormal, not 0
+}
+
+TEST(Fp16, ALargeWeightReadFromTheFileConvertsValueByValue) {
+  // 1.3 MB of weights, beyond the size converted through a temporary file, with values to clamp.
+  GraphBuilder g(13);
+  g.input("x", DataType::kFloat, {2, 512}).output("y", DataType::kFloat, {2, 640});
+  Tensor w = test::random_tensor({512, 640}, 4);
+  float* wv = w.data<float>();
+  wv[5] = 1e6f;
+  wv[70001] = -2e-9f;
+  wv[w.numel() - 1] = 7e4f;
+  g.initializer("w", w);
+  g.node("MatMul", {"x", "w"}, {"y"}, "mm");
+  test::TempDir dir;
+  g.model().save(dir / "f.onnx");
+  for (int threads : {1, 3}) {
+    Fp16Options o = nothing_blocked();
+    o.threads = threads;
+    const Fp16Report report = convert_fp16_file(dir / "f.onnx", dir / "h.onnx", o);
+    ASSERT_EQ(report.tensors.size(), 1u);
+    EXPECT_EQ(report.tensors[0].elements, w.numel());
+    EXPECT_EQ(report.tensors[0].clamped, 3);
+    EXPECT_EQ(report.tensors[0].clamped_large, 2);
+    const Model h = Model::load(dir / "h.onnx");
+    const Tensor v = test::initializer_value(h, "w");
+    ASSERT_EQ(v.dtype(), DataType::kFloat16);
+    for (int64_t i = 0; i < w.numel(); ++i) {
+      float x = wv[i];
+      if (std::fabs(x) > 65504.0f) x = std::copysign(65504.0f, x);
+      if (x != 0 && std::fabs(x) < 5.9604645e-8f) x = std::copysign(5.9604645e-8f, x);
+      ASSERT_EQ(v.data<uint16_t>()[i], float_to_half(x)) << "value " << i;
+    }
+  }
 }
 
 TEST(Fp16, RunningOnItsOwnOutputChangesNothing) {
