@@ -4,7 +4,8 @@
 //   bench_executor [--threads N] [--repeat K] [--only NAME] [--keep DIR]
 //
 // Models: PaddleOCR det/rec/cls and Silero VAD v5 from npm with real-looking inputs, and a
-// ResNet-18-style CNN and a BERT-base-style encoder (seq 128) made by the test builders.
+// ResNet-18-style CNN, MobileNetV2/V3-style CNNs and a BERT-base-style encoder (seq 128) made
+// by the test builders.
 // Prints one Markdown table row per model: median latency per sample of each engine, their
 // ratio, and onnxq's peak memory (as `onnxq run` reports it) next to the model's weight
 // bytes. --keep DIR leaves the models and inputs in DIR, to profile `onnxq run` on them.
@@ -23,6 +24,7 @@
 
 #include "bench/child_process.hpp"
 #include "support/cnn_model.hpp"
+#include "support/mobilenet_model.hpp"
 #include "support/transformer_model.hpp"
 #include "onnxq/model.hpp"
 #include "onnxq/npy.hpp"
@@ -87,6 +89,13 @@ int run_bench(int argc, char** argv) {
     const fs::path p = tmp / "resnet18.onnx";
     test::build_cnn({}).save(p);
     cases.push_back({"ResNet-18-style CNN 1x3x224x224", p, {{"image", test::random_tensor({1, 3, 224, 224}, 5)}}});
+  }
+  // Beyond the list: depthwise-separable CNNs like those users quantize most.
+  for (bool v3 : {false, true}) {
+    const fs::path p = tmp / (v3 ? "mobilenet_v3.onnx" : "mobilenet_v2.onnx");
+    test::build_mobilenet({.v3_style = v3}).save(p);
+    cases.push_back({v3 ? "MobileNetV3-style CNN (HardSwish, SE) 1x3x224x224" : "MobileNetV2-style CNN 1x3x224x224", p,
+                     {{"image", test::random_tensor({1, 3, 224, 224}, 5)}}});
   }
   {
     const fs::path p = tmp / "bert_base.onnx";

@@ -1,5 +1,5 @@
-// The executor against ONNX Runtime on the real npm models with real-looking inputs: the
-// outputs agree within 1e-3 of each output's range.
+// The executor against ONNX Runtime on the real npm models with real-looking inputs, and on
+// the builder's CNNs: the outputs agree within 1e-3 of each output's range.
 
 #include <gtest/gtest.h>
 
@@ -8,15 +8,17 @@
 
 #include "onnxq/executor.hpp"
 #include "onnxq/model.hpp"
+#include "support/cnn_model.hpp"
+#include "support/graph_builder.hpp"
+#include "support/mobilenet_model.hpp"
 #include "support/ort_oracle.hpp"
 #include "support/real_inputs.hpp"
+#include "support/temp_dir.hpp"
 
 namespace onnxq {
 namespace {
 
-void expect_matches_onnxruntime(const std::string& npm_path, const std::map<std::string, Tensor>& inputs) {
-  if (!test::onnxruntime_available()) GTEST_SKIP() << "onnxruntime-node is not installed";
-  const auto path = test::npm_model(npm_path);
+void expect_file_matches_onnxruntime(const std::filesystem::path& path, const std::map<std::string, Tensor>& inputs) {
   const Model model = Model::load(path);
   Executor executor(model, ExecutorOptions{.threads = 2});
   NamedTensors named(inputs.begin(), inputs.end());
@@ -42,6 +44,30 @@ void expect_matches_onnxruntime(const std::string& npm_path, const std::map<std:
     const float range = std::max({hi - lo, peak, 1e-6f});
     EXPECT_LE(worst, 1e-3f * range) << "max abs diff " << worst << " over an output range of " << range;
   }
+}
+
+void expect_matches_onnxruntime(const std::string& npm_path, const std::map<std::string, Tensor>& inputs) {
+  if (!test::onnxruntime_available()) GTEST_SKIP() << "onnxruntime-node is not installed";
+  expect_file_matches_onnxruntime(test::npm_model(npm_path), inputs);
+}
+
+void expect_built_matches_onnxruntime(Model model, int64_t image) {
+  if (!test::onnxruntime_available()) GTEST_SKIP() << "onnxruntime-node is not installed";
+  test::TempDir dir;
+  model.save(dir / "m.onnx");
+  expect_file_matches_onnxruntime(dir / "m.onnx", {{"image", test::random_tensor({1, 3, image, image}, 5, 0.0f, 1.0f)}});
+}
+
+TEST(BuiltModels, TheResNetStyleCnnMatchesOnnxRuntime) {
+  expect_built_matches_onnxruntime(test::build_cnn({.image = 96, .width = 32, .classes = 100}), 96);
+}
+
+TEST(BuiltModels, TheMobileNetV2StyleCnnMatchesOnnxRuntime) {
+  expect_built_matches_onnxruntime(test::build_mobilenet({.image = 96, .classes = 100}), 96);
+}
+
+TEST(BuiltModels, TheMobileNetV3StyleCnnWithSqueezeExcitationMatchesOnnxRuntime) {
+  expect_built_matches_onnxruntime(test::build_mobilenet({.image = 96, .classes = 100, .v3_style = true}), 96);
 }
 
 TEST(RealModels, PaddleOcrRecognizerMatchesOnnxRuntime) {
