@@ -61,11 +61,13 @@ void convert_scalar(const float* x, uint16_t* y, int64_t begin, int64_t end, boo
 }
 
 #if defined(ONNXQ_HALF_F16C)
-// Eight values at a time with the F16C conversions (IEEE round to nearest even, as
-// float_to_half); a block holding NaN, ±inf or a value to clamp goes the scalar way. The
+// Eight values at a time: float16 with the F16C conversions (IEEE round to nearest even, as
+// float_to_half), bfloat16 with integer rounding; a block holding NaN (and for float16 ±inf or
+// a value to clamp) goes the scalar way. The
 // running sums stay in `s`'s lane order through both ways, so the rounding is the scalar one.
-__attribute__((target("avx2,f16c"))) void convert_f16c(const float* x, uint16_t* y, int64_t begin, int64_t end,
-                                                        float lo, float hi, ChunkStats& s) {
+template <bool kBf16>
+__attribute__((target("avx2,f16c"))) void convert_vector(const float* x, uint16_t* y, int64_t begin, int64_t end,
+                                                          float lo, float hi, ChunkStats& s) {
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
   const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi), zero = _mm256_setzero_ps();
   __m256d sig_lo = _mm256_loadu_pd(s.signal), sig_hi = _mm256_loadu_pd(s.signal + 4);
@@ -74,24 +76,38 @@ __attribute__((target("avx2,f16c"))) void convert_f16c(const float* x, uint16_t*
   for (; i + kLanes <= end; i += kLanes) {
     const __m256 v = _mm256_loadu_ps(x + i);
     const __m256 a = _mm256_and_ps(v, abs_mask);
-    const __m256 tiny = _mm256_and_ps(_mm256_cmp_ps(a, zero, _CMP_GT_OQ), _mm256_cmp_ps(a, vlo, _CMP_LT_OQ));
-    // Not (a <= hi) is true for NaN and ±inf as well as for values to clamp.
-    const __m256 odd = _mm256_or_ps(tiny, _mm256_cmp_ps(a, vhi, _CMP_NLE_UQ));
+    // Not (a <= hi) is true for NaN and ±inf as well as for values to clamp; bfloat16 clamps
+    // nothing, but NaN (kept quiet) and ±inf (left out of the sums) go the scalar way too.
+    const __m256 odd = kBf16 ? _mm256_cmp_ps(a, _mm256_set1_ps(std::numeric_limits<float>::max()), _CMP_NLE_UQ)
+                             : _mm256_or_ps(_mm256_and_ps(_mm256_cmp_ps(a, zero, _CMP_GT_OQ), _mm256_cmp_ps(a, vlo, _CMP_LT_OQ)),
+                                            _mm256_cmp_ps(a, vhi, _CMP_NLE_UQ));
     if (_mm256_movemask_ps(odd)) {
       _mm256_storeu_pd(s.signal, sig_lo);
       _mm256_storeu_pd(s.signal + 4, sig_hi);
       _mm256_storeu_pd(s.noise, err_lo);
       _mm256_storeu_pd(s.noise + 4, err_hi);
-      convert_scalar(x, y, i, i + kLanes, false, lo, hi, s);  // i - begin is a multiple of 8: lanes line up
+      convert_scalar(x, y, i, i + kLanes, kBf16, lo, hi, s);  // i - begin is a multiple of 8: lanes line up
       sig_lo = _mm256_loadu_pd(s.signal);
       sig_hi = _mm256_loadu_pd(s.signal + 4);
       err_lo = _mm256_loadu_pd(s.noise);
       err_hi = _mm256_loadu_pd(s.noise + 4);
       continue;
     }
-    const __m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), h);
-    const __m256 back = _mm256_cvtph_ps(h);
+    __m256 back;
+    if constexpr (kBf16) {
+      // Round to nearest even on the top 16 bits, as float_to_bfloat16.
+      const __m256i bits = _mm256_castps_si256(v);
+      const __m256i odd_bit = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
+      const __m256i top = _mm256_srli_epi32(_mm256_add_epi32(bits, _mm256_add_epi32(_mm256_set1_epi32(0x7fff), odd_bit)), 16);
+      // packus pairs 128-bit halves; the permute puts the eight values back in order.
+      const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(top, top), 0x08);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm256_castsi256_si128(packed));
+      back = _mm256_castsi256_ps(_mm256_slli_epi32(top, 16));
+    } else {
+      const __m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), h);
+      back = _mm256_cvtph_ps(h);
+    }
     const __m256d x0 = _mm256_cvtps_pd(_mm256_castps256_ps128(v)), x1 = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
     const __m256d b0 = _mm256_cvtps_pd(_mm256_castps256_ps128(back)), b1 = _mm256_cvtps_pd(_mm256_extractf128_ps(back, 1));
     const __m256d d0 = _mm256_sub_pd(b0, x0), d1 = _mm256_sub_pd(b1, x1);
@@ -105,7 +121,7 @@ __attribute__((target("avx2,f16c"))) void convert_f16c(const float* x, uint16_t*
   _mm256_storeu_pd(s.signal + 4, sig_hi);
   _mm256_storeu_pd(s.noise, err_lo);
   _mm256_storeu_pd(s.noise + 4, err_hi);
-  convert_scalar(x, y, i, end, false, lo, hi, s);  // the tail starts at lane 0 too
+  convert_scalar(x, y, i, end, kBf16, lo, hi, s);  // the tail starts at lane 0 too
 }
 #endif
 
@@ -121,7 +137,8 @@ bool f16c_available() {
 void convert_chunk(const float* x, uint16_t* y, int64_t begin, int64_t end, const Fp16Options& options, bool f16c,
                    ChunkStats& s) {
 #if defined(ONNXQ_HALF_F16C)
-  if (f16c) return convert_f16c(x, y, begin, end, options.min_positive_val, options.max_finite_val, s);
+  if (f16c && options.bfloat16) return convert_vector<true>(x, y, begin, end, 0, 0, s);
+  if (f16c) return convert_vector<false>(x, y, begin, end, options.min_positive_val, options.max_finite_val, s);
 #endif
   (void)f16c;
   convert_scalar(x, y, begin, end, options.bfloat16, options.min_positive_val, options.max_finite_val, s);
@@ -150,7 +167,7 @@ void to_half_values(const float* x, uint16_t* y, int64_t n, const Fp16Options& o
                     bool vector_path) {
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   std::vector<ChunkStats> per_chunk(static_cast<size_t>(chunks));
-  const bool f16c = vector_path && !options.bfloat16 && f16c_available();
+  const bool f16c = vector_path && f16c_available();
   parallel_for(chunks, options.threads, [&](int64_t c) {
     convert_chunk(x, y, c * kChunk, std::min(n, (c + 1) * kChunk), options, f16c, per_chunk[static_cast<size_t>(c)]);
   });
@@ -162,7 +179,7 @@ Tensor to_half_spilled(std::span<const std::byte> floats, const Shape& shape, co
   const auto n = static_cast<int64_t>(floats.size() / 4);
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   std::vector<ChunkStats> per_chunk(static_cast<size_t>(chunks));
-  const bool f16c = !options.bfloat16 && f16c_available();
+  const bool f16c = f16c_available();
   const uint64_t offset = spill.reserve(static_cast<uint64_t>(2 * n));
   parallel_for(chunks, options.threads, [&](int64_t c) {
     const int64_t begin = c * kChunk, count = std::min(n, begin + kChunk) - begin;

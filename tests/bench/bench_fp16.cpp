@@ -1,16 +1,19 @@
 // Measures `onnxq fp16` on the models issue #10 names: file size against the float model (and the
 // floor any 16-bit conversion has: every float32 tensor halved, the graph's structure as it is),
 // and the worst final-output SQNR against the float model in ONNX Runtime, for the default block
-// list (ONNX Runtime's CPU float16 kernels) and for nothing blocked (a graph for GPU providers).
+// list (ONNX Runtime's CPU float16 kernels) and for nothing blocked (a graph for GPU providers);
+// and the CLI's speed and memory on a BERT-base-sized encoder against `cp` of the same file.
 //
-//   bench_fp16
+//   bench_fp16 [--only accuracy|speed] [--repeat N]
 //
-// Prints one Markdown table. Not a test: nothing here is asserted.
+// Prints Markdown tables. Not a test: nothing here is asserted.
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 
+#include "bench/child_process.hpp"
 #include "onnxq/fp16.hpp"
 #include "onnxq/preprocess.hpp"
 #include "onnxq/quantize_static.hpp"
@@ -47,7 +50,43 @@ void measure(const Case& c, const std::string& setting, const Fp16Options& optio
   std::fflush(stdout);
 }
 
-int run() {
+// `onnxq fp16` on bert-base (written by a child, so this process stays small: a child's peak
+// RSS counts its parent's at the time it was spawned).
+void speed(int repeat) {
+  namespace fs = std::filesystem;
+  test::TempDir tmp;
+  const fs::path model = tmp / "bert-base.onnx";
+  if (bench::run({MAKE_TRANSFORMER, "bert-base", model.string()}).exit_code != 0)
+    throw std::runtime_error("make_transformer failed");
+  const double model_bytes = static_cast<double>(fs::file_size(model));
+  const bench::Timed cp = bench::time_copy(model, tmp.path(), repeat);
+  std::printf("bert-base: %.1f MB; cp %.2f s wall; median of %d runs\n\n", model_bytes / 1e6, cp.wall, repeat);
+  std::printf("| setting | wall s | ratio to cp | CPU s | peak RSS MB | output size |\n|---|---:|---:|---:|---:|---:|\n");
+  const std::vector<std::pair<std::string, std::vector<std::string>>> settings = {
+      {"float16", {}}, {"bfloat16", {"--bfloat16"}}, {"float16, 1 thread", {"--threads", "1"}}};
+  for (const auto& [name, flags] : settings) {
+    std::vector<double> wall, cpu;
+    uint64_t rss = 0;
+    const fs::path out = tmp / "out.onnx";
+    for (int i = 0; i < repeat; ++i) {
+      fs::remove(out);
+      std::vector<std::string> args = {ONNXQ_CLI, "fp16", model.string(), "-o", out.string(), "-q"};
+      args.insert(args.end(), flags.begin(), flags.end());
+      const bench::Timed t = bench::timed_run(args);
+      if (t.exit_code != 0) throw std::runtime_error(name + ": onnxq exited with " + std::to_string(t.exit_code));
+      wall.push_back(t.wall);
+      cpu.push_back(t.cpu);
+      rss = std::max(rss, t.max_rss_bytes);
+    }
+    const double w = bench::median(wall);
+    std::printf("| %s | %.2f | %.1fx | %.2f | %.0f | %.3f |\n", name.c_str(), w, w / cp.wall, bench::median(cpu),
+                static_cast<double>(rss) / 1e6, static_cast<double>(fs::file_size(out)) / model_bytes);
+    std::fflush(stdout);
+  }
+  std::printf("\n");
+}
+
+int accuracy() {
   if (!test::onnxruntime_available()) {
     std::cerr << "bench_fp16: onnxruntime-node is not installed (tools/setup.sh)\n";
     return 1;
@@ -81,9 +120,21 @@ int run() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  std::string only;
+  int repeat = 3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--only") only = argv[i + 1];
+    else if (a == "--repeat") repeat = std::stoi(argv[i + 1]);
+  }
+  if (argc % 2 == 0 || (!only.empty() && only != "speed" && only != "accuracy") || repeat < 1) {
+    std::cerr << "usage: bench_fp16 [--only accuracy|speed] [--repeat N]\n";
+    return 2;
+  }
   try {
-    return run();
+    if (only.empty() || only == "speed") speed(repeat);
+    return only == "speed" ? 0 : accuracy();
   } catch (const std::exception& e) {
     std::cerr << "bench_fp16: " << e.what() << "\n";
     return 1;

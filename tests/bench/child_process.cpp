@@ -50,6 +50,35 @@ ChildResult run(const std::vector<std::string>& args, const std::filesystem::pat
   return r;
 }
 
+namespace {
+
+double children_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_CHILDREN, &u);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
+
+}  // namespace
+
+Timed timed_run(const std::vector<std::string>& args) {
+  const double before = children_cpu_seconds();
+  const ChildResult r = run(args);
+  return {r.seconds, children_cpu_seconds() - before, r.max_rss_bytes, r.exit_code};
+}
+
+Timed time_copy(const std::filesystem::path& file, const std::filesystem::path& scratch_dir, int repeat) {
+  const auto copy = scratch_dir / "copy-for-timing";
+  std::vector<double> wall, cpu;
+  for (int i = 0; i <= repeat; ++i) {
+    std::filesystem::remove(copy);
+    const Timed t = timed_run({"cp", file.string(), copy.string()});
+    if (i > 0) wall.push_back(t.wall), cpu.push_back(t.cpu);
+  }
+  std::filesystem::remove(copy);
+  return {median(wall), median(cpu), 0, 0};
+}
+
 double median(std::vector<double> values) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());

@@ -22,4 +22,16 @@ ChildResult run(const std::vector<std::string>& args, const std::filesystem::pat
 
 double median(std::vector<double> values);
 
+// A child's wall seconds, its own CPU seconds (user + sys) and peak RSS.
+struct Timed {
+  double wall = 0, cpu = 0;
+  uint64_t max_rss_bytes = 0;
+  int exit_code = 0;
+};
+Timed timed_run(const std::vector<std::string>& args);
+
+// Median wall and CPU seconds of `cp FILE` into `scratch_dir` over `repeat` copies, after one
+// that only warms the page cache: the yardstick for commands that rewrite a whole model.
+Timed time_copy(const std::filesystem::path& file, const std::filesystem::path& scratch_dir, int repeat);
+
 }  // namespace onnxq::bench
