@@ -1,9 +1,11 @@
 #include "calib/histogram.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cfloat>
 #include <cmath>
 #include <limits>
+#include <mutex>
 
 #include "core/parallel.hpp"
 #include "onnxq/error.hpp"
@@ -15,7 +17,6 @@ namespace {
 // Fixed chunking, so the work split never depends on the thread count (and the results are
 // exact anyway: extremes and integer counts do not depend on the order of combining).
 constexpr int64_t kChunk = int64_t{1} << 15;
-constexpr int64_t kMaxGroups = 16;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
@@ -57,57 +58,54 @@ ONNXQ_CPU_CLONES Extremes scan_extremes(const float* x, int64_t n) {
   return e;
 }
 
-// Counts values into [0, bins] (bins takes the non-finite ones) for one task. Large inputs
-// count into interleaved 32-bit sub-histograms, so runs of one value (the zeros of a ReLU)
-// do not wait on the same counter; small ones count straight into 64-bit totals.
-// Bin index of each value (`bins` for the non-finite ones). Branch-free so it vectorizes:
-// |x|*scale is exact (scale is a power of two) and below bins/2, so truncation is the floor.
-ONNXQ_CPU_CLONES void bin_indices(const float* v, int m, float scale, int32_t half, int32_t bins, int32_t* idx) {
+// Bin index of each value minus `base` (`skip` for the non-finite ones). Branch-free so it
+// vectorizes: |x|*scale is exact (scale is a power of two) and below bins/2, so truncation
+// is the floor. The index never decreases as x grows, so the extremes' bins bound every
+// value's.
+ONNXQ_CPU_CLONES void bin_indices(const float* v, int m, float scale, int32_t half, int32_t base, int32_t skip,
+                                  int32_t* idx) {
   for (int i = 0; i < m; ++i) {
     const float a = std::fabs(v[i]);
     const bool finite = a <= FLT_MAX;
     const int32_t k = static_cast<int32_t>((finite ? a : 0.0f) * scale);
     const int32_t id = v[i] < 0.0f ? half - 1 - k : half + k;
-    idx[i] = finite ? id : bins;
+    idx[i] = finite ? id - base : skip;
   }
 }
 
+// Counts one task's values into the `span` bins from `base` on (slot `span` takes the
+// non-finite ones), in 32-bit sub-histograms of the span only: a tensor's extremes bound the
+// bins it can reach, so nothing outside them is cleared or summed. Large inputs count into
+// four interleaved sub-histograms, so runs of one value (the zeros of a ReLU) do not wait on
+// the same counter.
 class Binner {
  public:
-  Binner(int32_t bins, float scale, int64_t n)
-      : bins_(bins), half_(bins / 2), scale_(scale), stride_(static_cast<size_t>(bins) + 1),
-        split_(n >= 8 * static_cast<int64_t>(bins)), ways_(bins <= 2048 ? 4 : 1), totals_(stride_, 0) {
-    // Reused per thread: a fresh buffer of this size is a fresh mapping, and its page faults
-    // cost more than the counting.
-    thread_local std::vector<uint32_t> scratch;
-    if (split_) {
-      scratch.assign(ways_ * stride_, 0);
-      sub_ = scratch.data();
-    }
-  }
+  Binner(float scale, int32_t half, int32_t base, int32_t span, int64_t n)
+      : scale_(scale), half_(half), base_(base), span_(span), stride_(static_cast<size_t>(span) + 1),
+        ways_(n >= 2 * static_cast<int64_t>(span) ? 4 : 1) {}
 
   void add(const float* x, int64_t n) {
+    if (!sub_) {
+      // Reused per thread: a fresh buffer is a fresh mapping, and its page faults cost more
+      // than the counting. Cleared only when a task gets work.
+      thread_local std::vector<uint32_t> scratch;
+      if (scratch.size() < ways_ * stride_) scratch.resize(ways_ * stride_);
+      sub_ = scratch.data();
+      std::fill(sub_, sub_ + ways_ * stride_, 0u);
+    }
     constexpr int kBlock = 512;
     int32_t idx[kBlock];
     // Locals, not members, in the loops: the counters' stores could alias members.
-    const int32_t bins = bins_, half = half_;
+    const int32_t half = half_, base = base_, skip = span_;
     const float scale = scale_;
+    const size_t way = ways_ == 4 ? stride_ : 0;
+    uint32_t* s0 = sub_;
+    uint32_t *s1 = s0 + way, *s2 = s1 + way, *s3 = s2 + way;
     for (int64_t b = 0; b < n; b += kBlock) {
       const int m = static_cast<int>(std::min<int64_t>(kBlock, n - b));
-      const float* v = x + b;
-      bin_indices(v, m, scale, half, bins, idx);
-      if (!split_) {
-        uint64_t* totals = totals_.data();
-        for (int i = 0; i < m; ++i) ++totals[idx[i]];
-        continue;
-      }
+      bin_indices(x + b, m, scale, half, base, skip, idx);
       if (pending_ + m > kFlushAt) flush();
       pending_ += m;
-      // Four sub-histograms fit the first-level cache up to 2048 bins; above, one keeps it
-      // there (all four pointers then name the same array).
-      const size_t way = ways_ == 4 ? stride_ : 0;
-      uint32_t* s0 = sub_;
-      uint32_t *s1 = s0 + way, *s2 = s1 + way, *s3 = s2 + way;
       int i = 0;
       for (; i + 4 <= m; i += 4) {
         ++s0[idx[i]];
@@ -119,32 +117,35 @@ class Binner {
     }
   }
 
-  // The counts so far, with the sub-histograms folded in.
-  const std::vector<uint64_t>& totals() {
-    flush();
-    return totals_;
+  // Adds the counts (without the non-finite slot) to counts[0, span).
+  void fold_into(uint64_t* counts) const {
+    for (size_t k = 0; k < static_cast<size_t>(span_); ++k)
+      counts[k] += (overflow_.empty() ? 0 : overflow_[k]) + way_sum(k);
   }
 
  private:
   static constexpr int64_t kFlushAt = int64_t{1} << 31;  // below any 32-bit counter's limit
 
-  void flush() {
-    if (!pending_) return;
+  uint64_t way_sum(size_t k) const {
     const uint32_t* s = sub_;
-    for (size_t k = 0; k < stride_; ++k)
-      totals_[k] += ways_ == 4 ? uint64_t{s[k]} + s[k + stride_] + s[k + 2 * stride_] + s[k + 3 * stride_] : s[k];
+    return ways_ == 4 ? uint64_t{s[k]} + s[k + stride_] + s[k + 2 * stride_] + s[k + 3 * stride_] : s[k];
+  }
+
+  // Only past 2^31 values in one task: the 32-bit counters move into 64-bit ones.
+  void flush() {
+    if (overflow_.empty()) overflow_.assign(stride_, 0);
+    for (size_t k = 0; k < stride_; ++k) overflow_[k] += way_sum(k);
     std::fill(sub_, sub_ + ways_ * stride_, 0u);
     pending_ = 0;
   }
 
-  int32_t bins_, half_;
   float scale_;
+  int32_t half_, base_, span_;
   size_t stride_;
-  bool split_;
   size_t ways_;
   int64_t pending_ = 0;
   uint32_t* sub_ = nullptr;
-  std::vector<uint64_t> totals_;
+  std::vector<uint64_t> overflow_;
 };
 
 int log2_exact(int bins) {
@@ -217,21 +218,29 @@ void Histogram::add(std::span<const float> values, Extremes extremes, int thread
 
   const int32_t nbins = bins();
   const float scale = std::ldexp(1.0f, log2_exact(nbins) - 1 - exponent_);
+  const float ends[2] = {extremes.min, extremes.max};
+  int32_t end_bins[2];
+  bin_indices(ends, 2, scale, nbins / 2, 0, nbins, end_bins);
+  const int32_t base = end_bins[0], span = end_bins[1] - end_bins[0] + 1;
   const int64_t n = static_cast<int64_t>(values.size());
   const int64_t chunks = (n + kChunk - 1) / kChunk;
-  const int64_t groups = std::min(chunks, kMaxGroups);
-  // Group g takes chunks g, g+groups, ...; integer sums make the result exact in any order.
-  std::vector<std::vector<uint64_t>> local(static_cast<size_t>(groups));
-  parallel_for(groups, threads, [&](int64_t g) {
-    Binner binner(nbins, scale, (n + groups - 1) / groups);
-    for (int64_t c = g; c < chunks; c += groups) {
+  // One task per thread takes fixed chunks as they come and adds its integer counts to the
+  // total: sums of integers are exact, so the result is the same for any thread count and
+  // any assignment of chunks, and each thread clears and folds its sub-histograms once.
+  const int64_t tasks = std::min<int64_t>(chunks, resolve_threads(threads));
+  std::atomic<int64_t> next{0};
+  std::mutex fold;
+  parallel_for(tasks, threads, [&](int64_t) {
+    Binner binner(scale, nbins / 2, base, span, n / tasks);
+    bool any = false;
+    for (int64_t c; (c = next.fetch_add(1)) < chunks; any = true) {
       const int64_t begin = c * kChunk;
       binner.add(values.data() + begin, std::min(kChunk, n - begin));
     }
-    local[static_cast<size_t>(g)] = binner.totals();
+    if (!any) return;
+    std::lock_guard lock(fold);
+    binner.fold_into(counts_.data() + base);
   });
-  for (const auto& counts : local)
-    for (int i = 0; i < nbins; ++i) counts_[i] += counts[i];
 }
 
 void Histogram::merge(const Histogram& other) {

@@ -130,6 +130,21 @@ TEST(Histogram, LargeInputsCountLikeBinningEachValueAlone) {
   }
 }
 
+TEST(Histogram, ValuesOnOneSideFarFromZeroCountLikeBinningEachValueAlone) {
+  // Only the bins between the extremes' are counted; here they sit at one end, away from zero.
+  for (float sign : {1.0f, -1.0f}) {
+    auto v = test::uniform(300001, 11, 3.0f, 3.5f);
+    for (float& x : v) x *= sign;
+    v[5] = std::numeric_limits<float>::infinity();
+    v[7] = -std::numeric_limits<float>::quiet_NaN();
+    for (int threads : {1, 2, 3}) {
+      const Histogram h = histogram_of(v, 8192, threads);
+      EXPECT_EQ(h.counts(), counted_one_by_one(v, h)) << sign << " " << threads;
+      EXPECT_EQ(h.total(), v.size() - 2);
+    }
+  }
+}
+
 TEST(Histogram, TinyValuesAllLandNextToZero) {
   Histogram h = histogram_of({1e-38f, -1e-45f, 0.0f, -0.0f}, 8);
   EXPECT_EQ(h.exponent(), Histogram::kMinExponent);
