@@ -200,7 +200,8 @@ int run_bench(int argc, char** argv) {
   for (const auto& c : cases) {
     const auto& probe = c.held_out.front();
     const double float_ms = ort_ms(c.model, probe, tmp / "ort_float", threads, repeat);
-    // The executor's plain inference on the same input, for the calibration cost ratio.
+    // The executor's plain inference on the same input, for the calibration cost ratio; measured
+    // again right before each calibration, so both see the same load on a shared machine.
     std::vector<std::string> run_args{onnxq, "run", c.model.string(), "--repeat", std::to_string(repeat), "--threads",
                                       std::to_string(threads), "-q"};
     for (const auto& [name, value] : probe) {
@@ -208,9 +209,9 @@ int run_bench(int argc, char** argv) {
       run_args.push_back("--input");
       run_args.push_back(name + "=" + (tmp / ("probe_" + name + ".npy")).string());
     }
-    bench::run(run_args, tmp / "run.txt", tmp / "run.err");
-    const double infer_ms = number(test::read_file_bytes(tmp / "run.txt"), std::regex("latency: median ([0-9.]+) ms"));
     for (const auto& method : methods) {
+      bench::run(run_args, tmp / "run.txt", tmp / "run.err");
+      const double infer_ms = number(test::read_file_bytes(tmp / "run.txt"), std::regex("latency: median ([0-9.]+) ms"));
       const fs::path q = tmp / "q.onnx", report = tmp / "report.json";
       std::vector<std::string> args{onnxq, "quantize-static", c.model.string(), "-o", q.string(), "--calib",
                                     c.calib.string(), "--calib-method", method.substr(0, method.find('+')),
