@@ -58,52 +58,68 @@ ONNXQ_CPU_CLONES Extremes scan_extremes(const float* x, int64_t n) {
   return e;
 }
 
-// Bin index of each value minus `base` (`skip` for the non-finite ones). Branch-free so it
-// vectorizes: |x|*scale is exact (scale is a power of two) and below bins/2, so truncation
-// is the floor. The index never decreases as x grows, so the extremes' bins bound every
-// value's.
-ONNXQ_CPU_CLONES void bin_indices(const float* v, int m, float scale, int32_t half, int32_t base, int32_t skip,
-                                  int32_t* idx) {
+// Bin index of each value (`skip` for those not counted: non-finite, or |x| outside
+// [lower, upper)). Branch-free so it vectorizes: |x|*scale is exact (scale is a power of two),
+// so truncation is the floor; it is clamped to the grid first, so a value beyond the range
+// gets an end bin, and the index never decreases as x grows.
+ONNXQ_CPU_CLONES void bin_indices(const float* v, int m, float scale, int32_t half, float lower, float upper,
+                                  int32_t skip, int32_t* idx) {
+  const float top = static_cast<float>(half - 1);
   for (int i = 0; i < m; ++i) {
     const float a = std::fabs(v[i]);
-    const bool finite = a <= FLT_MAX;
-    const int32_t k = static_cast<int32_t>((finite ? a : 0.0f) * scale);
+    const bool counted = (a <= FLT_MAX) & (a >= lower) & (a < upper);  // no branches: & not &&
+    const float t = (a <= FLT_MAX ? a : 0.0f) * scale;
+    const int32_t k = static_cast<int32_t>(t < top ? t : top);
     const int32_t id = v[i] < 0.0f ? half - 1 - k : half + k;
-    idx[i] = finite ? id - base : skip;
+    idx[i] = counted ? id : skip;
   }
 }
 
-// Counts one task's values into the `span` bins from `base` on (slot `span` takes the
-// non-finite ones), in 32-bit sub-histograms of the span only: a tensor's extremes bound the
-// bins it can reach, so nothing outside them is cleared or summed. Large inputs count into
-// four interleaved sub-histograms, so runs of one value (the zeros of a ReLU) do not wait on
-// the same counter.
+int32_t bin_of(float x, float scale, int32_t half) {
+  int32_t id;
+  bin_indices(&x, 1, scale, half, 0.0f, kInf, 0, &id);
+  return id;
+}
+
+// Counts one task's values into 32-bit sub-histograms of every bin (slot `bins` takes those
+// not counted), kept in a per-thread buffer that is all zeros between tasks: the task folds
+// and clears only the bins between its own extremes, which bound every bin it touched. Large
+// inputs count into four interleaved sub-histograms, so runs of one value (the zeros of a
+// ReLU) do not wait on the same counter.
 class Binner {
  public:
-  Binner(float scale, int32_t half, int32_t base, int32_t span, int64_t n)
-      : scale_(scale), half_(half), base_(base), span_(span), stride_(static_cast<size_t>(span) + 1),
-        ways_(n >= 2 * static_cast<int64_t>(span) ? 4 : 1) {}
+  Binner(int32_t bins, float scale, float lower, float upper, int64_t n)
+      : bins_(bins), scale_(scale), lower_(lower), upper_(upper), stride_(static_cast<size_t>(bins) + 1),
+        ways_(n >= 4096 ? 4 : 1) {
+    // Reused per thread: a fresh buffer is a fresh mapping, and its page faults cost more than
+    // the counting.
+    thread_local std::vector<uint32_t> scratch;
+    if (scratch.size() < 4 * stride_) scratch.resize(4 * stride_, 0u);
+    sub_ = scratch.data();
+  }
 
-  void add(const float* x, int64_t n) {
-    if (!sub_) {
-      // Reused per thread: a fresh buffer is a fresh mapping, and its page faults cost more
-      // than the counting. Cleared only when a task gets work.
-      thread_local std::vector<uint32_t> scratch;
-      if (scratch.size() < ways_ * stride_) scratch.resize(ways_ * stride_);
-      sub_ = scratch.data();
-      std::fill(sub_, sub_ + ways_ * stride_, 0u);
-    }
+  // Counts x[0, n) and returns its finite extremes. Each block is scanned for them while it
+  // is in the first-level cache; their bins bound the bins touched.
+  Extremes add(const float* x, int64_t n) {
     constexpr int kBlock = 512;
     int32_t idx[kBlock];
     // Locals, not members, in the loops: the counters' stores could alias members.
-    const int32_t half = half_, base = base_, skip = span_;
-    const float scale = scale_;
+    const int32_t half = bins_ / 2, skip = bins_;
+    const float scale = scale_, lower = lower_, upper = upper_;
     const size_t way = ways_ == 4 ? stride_ : 0;
     uint32_t* s0 = sub_;
     uint32_t *s1 = s0 + way, *s2 = s1 + way, *s3 = s2 + way;
+    Extremes e{kInf, -kInf};
     for (int64_t b = 0; b < n; b += kBlock) {
       const int m = static_cast<int>(std::min<int64_t>(kBlock, n - b));
-      bin_indices(x + b, m, scale, half, base, skip, idx);
+      bin_indices(x + b, m, scale, half, lower, upper, skip, idx);
+      const Extremes be = scan_extremes(x + b, m);
+      if (be.any()) {
+        e.min = std::min(e.min, be.min);
+        e.max = std::max(e.max, be.max);
+        lo_ = std::min(lo_, bin_of(be.min, scale, half));
+        hi_ = std::max(hi_, bin_of(be.max, scale, half));
+      }
       if (pending_ + m > kFlushAt) flush();
       pending_ += m;
       int i = 0;
@@ -115,36 +131,46 @@ class Binner {
       }
       for (; i < m; ++i) ++s0[idx[i]];
     }
+    return e;
   }
 
-  // Adds the counts (without the non-finite slot) to counts[0, span).
-  void fold_into(uint64_t* counts) const {
-    for (size_t k = 0; k < static_cast<size_t>(span_); ++k)
-      counts[k] += (overflow_.empty() ? 0 : overflow_[k]) + way_sum(k);
+  // Adds the counts to `counts` (bins entries) and leaves the buffer all zeros.
+  void fold_into(uint64_t* counts) {
+    for (int32_t k = lo_; k <= hi_; ++k) counts[k] += (overflow_.empty() ? 0 : overflow_[static_cast<size_t>(k)]) + way_sum(k);
+    clear();
   }
 
  private:
   static constexpr int64_t kFlushAt = int64_t{1} << 31;  // below any 32-bit counter's limit
 
-  uint64_t way_sum(size_t k) const {
-    const uint32_t* s = sub_;
-    return ways_ == 4 ? uint64_t{s[k]} + s[k + stride_] + s[k + 2 * stride_] + s[k + 3 * stride_] : s[k];
+  uint64_t way_sum(int32_t k) const {
+    const uint32_t* s = sub_ + k;
+    return ways_ == 4 ? uint64_t{s[0]} + s[stride_] + s[2 * stride_] + s[3 * stride_] : s[0];
+  }
+
+  void clear() {
+    for (size_t w = 0; w < ways_; ++w) {
+      uint32_t* s = sub_ + w * stride_;
+      if (lo_ <= hi_) std::fill(s + lo_, s + hi_ + 1, 0u);
+      s[bins_] = 0;
+    }
   }
 
   // Only past 2^31 values in one task: the 32-bit counters move into 64-bit ones.
   void flush() {
     if (overflow_.empty()) overflow_.assign(stride_, 0);
-    for (size_t k = 0; k < stride_; ++k) overflow_[k] += way_sum(k);
-    std::fill(sub_, sub_ + ways_ * stride_, 0u);
+    for (int32_t k = lo_; k <= hi_; ++k) overflow_[static_cast<size_t>(k)] += way_sum(k);
+    clear();
     pending_ = 0;
   }
 
-  float scale_;
-  int32_t half_, base_, span_;
+  int32_t bins_;
+  float scale_, lower_, upper_;
   size_t stride_;
   size_t ways_;
   int64_t pending_ = 0;
   uint32_t* sub_ = nullptr;
+  int32_t lo_ = std::numeric_limits<int32_t>::max(), hi_ = -1;  // bins touched so far
   std::vector<uint64_t> overflow_;
 };
 
@@ -203,44 +229,79 @@ void Histogram::grow_to(int exponent) {
   counts_ = std::move(grown);
 }
 
-void Histogram::add(std::span<const float> values, Extremes extremes, int threads) {
-  if (!extremes.any()) return;
-  const float absmax = std::max(std::fabs(extremes.min), std::fabs(extremes.max));
-  int e = kMinExponent;
-  if (absmax > 0.0f) {
-    int exp2 = 0;
-    std::frexp(absmax, &exp2);  // 2^(exp2-1) <= absmax < 2^exp2
-    e = std::max(exp2, kMinExponent);
-  }
-  grow_to(e);
-  min_ = std::min(min_, extremes.min);
-  max_ = std::max(max_, extremes.max);
+namespace {
 
+// The exponent of the smallest power of two above |x|.
+int exponent_above(float absmax) {
+  if (!(absmax > 0.0f)) return Histogram::kMinExponent;
+  int exp2 = 0;
+  std::frexp(absmax, &exp2);  // 2^(exp2-1) <= absmax < 2^exp2
+  return std::max(exp2, Histogram::kMinExponent);
+}
+
+}  // namespace
+
+Extremes Histogram::count(std::span<const float> values, float lower, float upper, int threads) {
   const int32_t nbins = bins();
   const float scale = std::ldexp(1.0f, log2_exact(nbins) - 1 - exponent_);
-  const float ends[2] = {extremes.min, extremes.max};
-  int32_t end_bins[2];
-  bin_indices(ends, 2, scale, nbins / 2, 0, nbins, end_bins);
-  const int32_t base = end_bins[0], span = end_bins[1] - end_bins[0] + 1;
   const int64_t n = static_cast<int64_t>(values.size());
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   // One task per thread takes fixed chunks as they come and adds its integer counts to the
   // total: sums of integers are exact, so the result is the same for any thread count and
-  // any assignment of chunks, and each thread clears and folds its sub-histograms once.
+  // any assignment of chunks, and each thread folds its sub-histograms once.
   const int64_t tasks = std::min<int64_t>(chunks, resolve_threads(threads));
   std::atomic<int64_t> next{0};
   std::mutex fold;
+  Extremes all{kInf, -kInf};
   parallel_for(tasks, threads, [&](int64_t) {
-    Binner binner(scale, nbins / 2, base, span, n / tasks);
+    Binner binner(nbins, scale, lower, upper, n / tasks);
+    Extremes e{kInf, -kInf};
     bool any = false;
     for (int64_t c; (c = next.fetch_add(1)) < chunks; any = true) {
       const int64_t begin = c * kChunk;
-      binner.add(values.data() + begin, std::min(kChunk, n - begin));
+      const Extremes ce = binner.add(values.data() + begin, std::min(kChunk, n - begin));
+      e.min = std::min(e.min, ce.min);
+      e.max = std::max(e.max, ce.max);
     }
     if (!any) return;
     std::lock_guard lock(fold);
-    binner.fold_into(counts_.data() + base);
+    binner.fold_into(counts_.data());
+    all.min = std::min(all.min, e.min);
+    all.max = std::max(all.max, e.max);
   });
+  return all;
+}
+
+void Histogram::add(std::span<const float> values, Extremes extremes, int threads) {
+  if (!extremes.any()) return;
+  grow_to(exponent_above(std::max(std::fabs(extremes.min), std::fabs(extremes.max))));
+  min_ = std::min(min_, extremes.min);
+  max_ = std::max(max_, extremes.max);
+  count(values, 0.0f, kInf, threads);
+}
+
+Extremes Histogram::add(std::span<const float> values, int threads) {
+  if (empty()) {
+    // No range yet: find it first.
+    const Extremes e = finite_extremes(values, threads);
+    add(values, e, threads);
+    return e;
+  }
+  // One pass at the current range, finding the extremes as it counts; values beyond it (the
+  // range grows, which is rare after the first samples) are counted in a second pass at the
+  // grown range. Growing maps the first pass's counts exactly onto the bins they would have
+  // had, so the result is binning everything at the final range.
+  const float range = std::ldexp(1.0f, exponent_);
+  const Extremes e = count(values, 0.0f, range, threads);
+  if (!e.any()) return e;
+  min_ = std::min(min_, e.min);
+  max_ = std::max(max_, e.max);
+  const float absmax = std::max(std::fabs(e.min), std::fabs(e.max));
+  if (absmax >= range) {
+    grow_to(exponent_above(absmax));
+    count(values, range, kInf, threads);
+  }
+  return e;
 }
 
 void Histogram::merge(const Histogram& other) {

@@ -19,10 +19,9 @@ HistogramCalibrator::HistogramCalibrator(const CalibOptions& options, RangeRule 
 void HistogramCalibrator::observe(const std::string& name, const Tensor& value) {
   const std::span<const float> values = float_values(name, value, scratch_);
   if (values.empty()) return;
-  const Extremes extremes = finite_extremes(values, options_.threads);
-  if (!extremes.any()) return;
-  auto it = histograms_.try_emplace(name, bins_).first;
-  it->second.add(values, extremes, options_.threads);
+  // An expected name was created before the first sample; a tensor that never had a finite
+  // value keeps an empty histogram, which gives no range.
+  histograms_.try_emplace(name, bins_).first->second.add(values, options_.threads);
 }
 
 void HistogramCalibrator::expect(const std::vector<std::string>& names) {

@@ -145,6 +145,31 @@ TEST(Histogram, ValuesOnOneSideFarFromZeroCountLikeBinningEachValueAlone) {
   }
 }
 
+TEST(Histogram, CountingWhileFindingTheRangeGivesTheCountsOfFindingItFirst) {
+  // Samples whose ranges grow, shrink and grow again, with NaN, infinities and zeros: after
+  // each one the one-pass histogram equals the one given each sample's extremes first.
+  std::vector<std::vector<float>> samples = {test::gaussian(70000, 21, 0.0f, 0.5f), test::gaussian(1000, 22, 0.0f, 0.01f),
+                                             test::laplace(90001, 23, 40.0f), test::uniform(5000, 24, -1.0f, 2.0f),
+                                             test::gaussian(200000, 25, 3.0f, 900.0f)};
+  samples[2][3] = std::numeric_limits<float>::quiet_NaN();
+  samples[3][0] = -std::numeric_limits<float>::infinity();
+  for (size_t i = 0; i < samples[4].size(); i += 2) samples[4][i] = std::max(samples[4][i], 0.0f);
+  for (int threads : {1, 2, 3}) {
+    Histogram one_pass(8192), two_pass(8192);
+    for (const auto& v : samples) {
+      const Extremes e = one_pass.add(v, threads);
+      const Extremes first = finite_extremes(v, 1);
+      EXPECT_EQ(e.min, first.min);
+      EXPECT_EQ(e.max, first.max);
+      two_pass.add(v, first, 1);
+      EXPECT_EQ(one_pass.exponent(), two_pass.exponent());
+      EXPECT_EQ(one_pass.counts(), two_pass.counts()) << threads;
+      EXPECT_EQ(one_pass.min(), two_pass.min());
+      EXPECT_EQ(one_pass.max(), two_pass.max());
+    }
+  }
+}
+
 TEST(Histogram, TinyValuesAllLandNextToZero) {
   Histogram h = histogram_of({1e-38f, -1e-45f, 0.0f, -0.0f}, 8);
   EXPECT_EQ(h.exponent(), Histogram::kMinExponent);
