@@ -59,20 +59,47 @@ ONNXQ_CPU_CLONES Extremes scan_extremes(const float* x, int64_t n) {
 }
 
 // Bin index of each value (`skip` for those not counted: non-finite, or |x| outside
-// [lower, upper)). Branch-free so it vectorizes: |x|*scale is exact (scale is a power of two),
-// so truncation is the floor; it is clamped to the grid first, so a value beyond the range
-// gets an end bin, and the index never decreases as x grows.
-ONNXQ_CPU_CLONES void bin_indices(const float* v, int m, float scale, int32_t half, float lower, float upper,
-                                  int32_t skip, int32_t* idx) {
+// [lower, upper)), and the finite extremes, in one vectorized pass. Branch-free: |x|*scale is
+// exact (scale is a power of two), so truncation is the floor; it is clamped to the grid
+// first, so a value beyond the range gets an end bin, and the index never decreases as x
+// grows. Independent lanes for the extremes, as in scan_extremes.
+ONNXQ_CPU_CLONES Extremes bin_indices(const float* v, int m, float scale, int32_t half, float lower, float upper,
+                                      int32_t skip, int32_t* idx) {
   const float top = static_cast<float>(half - 1);
-  for (int i = 0; i < m; ++i) {
-    const float a = std::fabs(v[i]);
+  const auto bin = [=](float x) {
+    const float a = std::fabs(x);
     const bool counted = (a <= FLT_MAX) & (a >= lower) & (a < upper);  // no branches: & not &&
     const float t = (a <= FLT_MAX ? a : 0.0f) * scale;
     const int32_t k = static_cast<int32_t>(t < top ? t : top);
-    const int32_t id = v[i] < 0.0f ? half - 1 - k : half + k;
-    idx[i] = counted ? id : skip;
+    const int32_t id = x < 0.0f ? half - 1 - k : half + k;
+    return counted ? id : skip;
+  };
+  constexpr int kLanes = 16;
+  float lo[kLanes], hi[kLanes];
+  std::fill(lo, lo + kLanes, kInf);
+  std::fill(hi, hi + kLanes, -kInf);
+  int i = 0;
+  for (; i + kLanes <= m; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) {
+      const float x = v[i + j];
+      idx[i + j] = bin(x);
+      const float for_lo = x >= -FLT_MAX ? x : kInf;  // NaN and -inf out
+      const float for_hi = x <= FLT_MAX ? x : -kInf;  // NaN and +inf out
+      lo[j] = for_lo < lo[j] ? for_lo : lo[j];
+      hi[j] = for_hi > hi[j] ? for_hi : hi[j];
+    }
+  for (; i < m; ++i) {
+    const float x = v[i];
+    idx[i] = bin(x);
+    lo[0] = (x < lo[0] && x >= -FLT_MAX) ? x : lo[0];
+    hi[0] = (x > hi[0] && x <= FLT_MAX) ? x : hi[0];
   }
+  Extremes e{kInf, -kInf};
+  for (int j = 0; j < kLanes; ++j) {
+    e.min = std::min(e.min, lo[j]);
+    e.max = std::max(e.max, hi[j]);
+  }
+  return e;
 }
 
 int32_t bin_of(float x, float scale, int32_t half) {
@@ -98,8 +125,8 @@ class Binner {
     sub_ = scratch.data();
   }
 
-  // Counts x[0, n) and returns its finite extremes. Each block is scanned for them while it
-  // is in the first-level cache; their bins bound the bins touched.
+  // Counts x[0, n) and returns its finite extremes, found in the same pass; their bins bound
+  // the bins touched.
   Extremes add(const float* x, int64_t n) {
     constexpr int kBlock = 512;
     int32_t idx[kBlock];
@@ -112,15 +139,13 @@ class Binner {
     Extremes e{kInf, -kInf};
     for (int64_t b = 0; b < n; b += kBlock) {
       const int m = static_cast<int>(std::min<int64_t>(kBlock, n - b));
-      bin_indices(x + b, m, scale, half, lower, upper, skip, idx);
-      const Extremes be = scan_extremes(x + b, m);
-      if (be.any()) {
-        e.min = std::min(e.min, be.min);
-        e.max = std::max(e.max, be.max);
-        lo_ = std::min(lo_, bin_of(be.min, scale, half));
-        hi_ = std::max(hi_, bin_of(be.max, scale, half));
+      const Extremes be = bin_indices(x + b, m, scale, half, lower, upper, skip, idx);
+      e.min = std::min(e.min, be.min);
+      e.max = std::max(e.max, be.max);
+      if (pending_ + m > kFlushAt) {
+        touch(e);
+        flush();
       }
-      if (pending_ + m > kFlushAt) flush();
       pending_ += m;
       int i = 0;
       for (; i + 4 <= m; i += 4) {
@@ -131,6 +156,7 @@ class Binner {
       }
       for (; i < m; ++i) ++s0[idx[i]];
     }
+    touch(e);
     return e;
   }
 
@@ -142,6 +168,13 @@ class Binner {
 
  private:
   static constexpr int64_t kFlushAt = int64_t{1} << 31;  // below any 32-bit counter's limit
+
+  // Widens the bins touched to those of the extremes `e`.
+  void touch(Extremes e) {
+    if (!e.any()) return;
+    lo_ = std::min(lo_, bin_of(e.min, scale_, bins_ / 2));
+    hi_ = std::max(hi_, bin_of(e.max, scale_, bins_ / 2));
+  }
 
   uint64_t way_sum(int32_t k) const {
     const uint32_t* s = sub_ + k;
