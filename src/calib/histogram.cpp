@@ -162,7 +162,9 @@ class Binner {
 
   // Adds the counts to `counts` (bins entries) and leaves the buffer all zeros.
   void fold_into(uint64_t* counts) {
-    for (int32_t k = lo_; k <= hi_; ++k) counts[k] += (overflow_.empty() ? 0 : overflow_[static_cast<size_t>(k)]) + way_sum(k);
+    if (!overflow_.empty())
+      for (int32_t k = lo_; k <= hi_; ++k) counts[k] += overflow_[static_cast<size_t>(k)];
+    add_ways(counts);
     clear();
   }
 
@@ -176,9 +178,19 @@ class Binner {
     hi_ = std::max(hi_, bin_of(e.max, scale_, bins_ / 2));
   }
 
-  uint64_t way_sum(int32_t k) const {
-    const uint32_t* s = sub_ + k;
-    return ways_ == 4 ? uint64_t{s[0]} + s[stride_] + s[2 * stride_] + s[3 * stride_] : s[0];
+  // counts[k] += the sub-histograms' bin k, for the bins touched. Plain loops over arrays, so
+  // they vectorize: a small tensor's cost is mostly this and clear().
+  void add_ways(uint64_t* counts) const {
+    if (lo_ > hi_) return;
+    const size_t n = static_cast<size_t>(hi_ - lo_ + 1);
+    uint64_t* out = counts + lo_;
+    const uint32_t* s0 = sub_ + lo_;
+    if (ways_ == 1) {
+      for (size_t k = 0; k < n; ++k) out[k] += s0[k];
+      return;
+    }
+    const uint32_t *s1 = s0 + stride_, *s2 = s1 + stride_, *s3 = s2 + stride_;
+    for (size_t k = 0; k < n; ++k) out[k] += uint64_t{s0[k]} + s1[k] + s2[k] + s3[k];
   }
 
   void clear() {
@@ -192,7 +204,7 @@ class Binner {
   // Only past 2^31 values in one task: the 32-bit counters move into 64-bit ones.
   void flush() {
     if (overflow_.empty()) overflow_.assign(stride_, 0);
-    for (int32_t k = lo_; k <= hi_; ++k) overflow_[static_cast<size_t>(k)] += way_sum(k);
+    add_ways(overflow_.data());
     clear();
     pending_ = 0;
   }
