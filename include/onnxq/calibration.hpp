@@ -74,6 +74,11 @@ class Calibrator {
   virtual ~Calibrator() = default;
   // One call per tensor per sample (each name at most once per run; the caller filters names).
   virtual void observe(const std::string& name, const Tensor& value) = 0;
+  // Creates the state of tensors that will be observed, before the first sample: state
+  // allocated between the executor's activations fragments the heap, and the next runs'
+  // activations then land on fresh pages (page faults cost more than the counting). A tensor
+  // expected but never observed with a finite value appears in no range and no table.
+  virtual void expect(const std::vector<std::string>& names) { (void)names; }
   virtual TensorRanges ranges() const = 0;
   // Per-tensor state for a calibration table (enough to merge shards exactly) and back.
   // save() is {name: state}; load_and_merge() adds such an object to what is held.

@@ -19,7 +19,10 @@ struct CalibrationRun {
   TensorRanges ranges;
   int64_t samples = 0;
   int64_t tensors = 0;  // distinct tensors observed
-  double seconds = 0;
+  double seconds = 0;  // everything: setup, every sample, turning statistics into ranges
+  double setup_seconds = 0;  // planning the executor, opening the data, allocating the statistics
+  double first_sample_seconds = 0;  // loading, running and observing the first sample (warms caches)
+  double median_sample_seconds = 0;  // the same, median over the samples: the steady cost
   std::vector<std::string> warnings;  // from the data source
 };
 
@@ -57,6 +60,9 @@ struct StaticFileReport {
   std::string method;
   int64_t samples = 0, tensors_observed = 0;
   double calibration_seconds = 0, rewrite_seconds = 0;
+  // Parts of calibration_seconds (see CalibrationRun).
+  double calibration_setup_seconds = 0, calibration_first_sample_seconds = 0, calibration_median_sample_seconds = 0;
+  double smooth_quant_seconds = 0;  // its own pass over the data, before calibration
   int64_t smoothed_activations = 0, smoothed_into_layernorm = 0;
   int64_t bias_corrected = 0;      // layers whose bias was shifted
   double bias_max_shift = 0;       // the largest shift of one output channel

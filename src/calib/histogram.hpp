@@ -34,6 +34,9 @@ class Histogram {
 
   // Adds the finite values of `values`; `extremes` must be finite_extremes(values).
   void add(std::span<const float> values, Extremes extremes, int threads);
+  // The same, finding the extremes while counting (one pass over the data unless the range
+  // grows); returns them.
+  Extremes add(std::span<const float> values, int threads);
   void merge(const Histogram& other);
 
   int bins() const { return static_cast<int>(counts_.size()); }
@@ -64,6 +67,9 @@ class Histogram {
 
  private:
   void grow_to(int exponent);
+  // Counts the finite values with |x| in [lower, upper) at the current range (every value
+  // must be below it); returns the extremes of all finite values.
+  Extremes count(std::span<const float> values, float lower, float upper, int threads);
 
   int exponent_ = kMinExponent;
   std::vector<uint64_t> counts_;

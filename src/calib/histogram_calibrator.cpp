@@ -19,20 +19,24 @@ HistogramCalibrator::HistogramCalibrator(const CalibOptions& options, RangeRule 
 void HistogramCalibrator::observe(const std::string& name, const Tensor& value) {
   const std::span<const float> values = float_values(name, value, scratch_);
   if (values.empty()) return;
-  const Extremes extremes = finite_extremes(values, options_.threads);
-  if (!extremes.any()) return;
-  auto it = histograms_.try_emplace(name, bins_).first;
-  it->second.add(values, extremes, options_.threads);
+  // An expected name was created before the first sample; a tensor that never had a finite
+  // value keeps an empty histogram, which gives no range.
+  histograms_.try_emplace(name, bins_).first->second.add(values, options_.threads);
+}
+
+void HistogramCalibrator::expect(const std::vector<std::string>& names) {
+  for (const auto& name : names) histograms_.try_emplace(name, bins_);
 }
 
 TensorRanges HistogramCalibrator::ranges() const {
   std::vector<const std::pair<const std::string, Histogram>*> entries;
-  for (const auto& e : histograms_) entries.push_back(&e);
+  for (const auto& e : histograms_)
+    if (!e.second.empty()) entries.push_back(&e);
   std::vector<TensorRange> out(entries.size());
   // One tensor per task: each range is computed by one thread, so any count gives the same.
   parallel_for(static_cast<int64_t>(entries.size()), options_.threads, [&](int64_t i) {
     const Histogram& h = entries[static_cast<size_t>(i)]->second;
-    out[static_cast<size_t>(i)] = h.empty() ? TensorRange{} : rule_(h, options_);
+    out[static_cast<size_t>(i)] = rule_(h, options_);
   });
   TensorRanges ranges;
   for (size_t i = 0; i < entries.size(); ++i) ranges[entries[i]->first] = out[i];
@@ -41,7 +45,8 @@ TensorRanges HistogramCalibrator::ranges() const {
 
 nlohmann::json HistogramCalibrator::save() const {
   nlohmann::json j = nlohmann::json::object();
-  for (const auto& [name, h] : histograms_) j[name] = h.to_json();
+  for (const auto& [name, h] : histograms_)
+    if (!h.empty()) j[name] = h.to_json();
   return j;
 }
 

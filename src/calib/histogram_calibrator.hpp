@@ -23,10 +23,12 @@ class HistogramCalibrator final : public Calibrator {
   HistogramCalibrator(const CalibOptions& options, RangeRule rule);
 
   void observe(const std::string& name, const Tensor& value) override;
+  void expect(const std::vector<std::string>& names) override;
   TensorRanges ranges() const override;
   nlohmann::json save() const override;
   void load_and_merge(const nlohmann::json& state) override;
 
+  // Expected tensors never observed hold an empty histogram.
   const std::map<std::string, Histogram>& histograms() const { return histograms_; }
 
  private:

@@ -15,6 +15,7 @@ struct Track {
   // Doubles so the moving average does not round at every sample; plain extremes are floats.
   double min = 0.0;
   double max = 0.0;
+  bool any = false;  // false: expected, not observed yet
 };
 
 class MinMaxCalibrator final : public Calibrator {
@@ -26,9 +27,11 @@ class MinMaxCalibrator final : public Calibrator {
     if (values.empty()) return;
     const Extremes e = finite_extremes(values, options_.threads);
     if (!e.any()) return;
-    auto [it, fresh] = tracks_.try_emplace(name, Track{e.min, e.max});
-    if (fresh) return;
-    Track& t = it->second;
+    Track& t = tracks_[name];
+    if (!t.any) {
+      t = Track{e.min, e.max, true};
+      return;
+    }
     if (options_.moving_average) {
       // ORT's merge_range with one sample per batch: r += c * (sample - r).
       t.min += options_.ma_constant * (e.min - t.min);
@@ -39,9 +42,14 @@ class MinMaxCalibrator final : public Calibrator {
     }
   }
 
+  void expect(const std::vector<std::string>& names) override {
+    for (const auto& name : names) tracks_.try_emplace(name);
+  }
+
   TensorRanges ranges() const override {
     TensorRanges ranges;
     for (const auto& [name, t] : tracks_) {
+      if (!t.any) continue;
       const float lo = static_cast<float>(t.min), hi = static_cast<float>(t.max);
       if (options_.symmetric) {
         const float a = std::max(std::fabs(lo), std::fabs(hi));
@@ -55,13 +63,15 @@ class MinMaxCalibrator final : public Calibrator {
 
   nlohmann::json save() const override {
     nlohmann::json j = nlohmann::json::object();
-    for (const auto& [name, t] : tracks_) j[name] = {{"min", t.min}, {"max", t.max}};
+    for (const auto& [name, t] : tracks_)
+      if (t.any) j[name] = {{"min", t.min}, {"max", t.max}};
     return j;
   }
 
   void load_and_merge(const nlohmann::json& state) override {
     if (!state.is_object()) fail(ExitCode::kInput, "calibration state is not an object");
-    if (options_.moving_average && !tracks_.empty() && !state.empty())
+    const bool holding = std::any_of(tracks_.begin(), tracks_.end(), [](const auto& e) { return e.second.any; });
+    if (options_.moving_average && holding && !state.empty())
       fail(ExitCode::kUnsupported,
            "moving-average ranges depend on the order of samples and cannot be merged across shards");
     for (const auto& [name, s] : state.items()) {
@@ -71,11 +81,8 @@ class MinMaxCalibrator final : public Calibrator {
       const double lo = s["min"].get<double>(), hi = s["max"].get<double>();
       if (!std::isfinite(lo) || !std::isfinite(hi) || lo > hi)
         fail(ExitCode::kInput, "tensor '" + name + "': minmax state has a bad range");
-      auto [it, fresh] = tracks_.try_emplace(name, Track{lo, hi});
-      if (!fresh) {
-        it->second.min = std::min(it->second.min, lo);
-        it->second.max = std::max(it->second.max, hi);
-      }
+      Track& t = tracks_[name];
+      t = t.any ? Track{std::min(t.min, lo), std::max(t.max, hi), true} : Track{lo, hi, true};
     }
   }
 

@@ -1,8 +1,10 @@
 #include "onnxq/static_pipeline.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <sstream>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "onnxq/checker.hpp"
@@ -43,26 +45,37 @@ CalibrationRun calibrate(const Model& model, const CalibDataOptions& data, const
   Executor executor(model, {threads});
   auto source = CalibrationData::open(data, executor.inputs());
   run.warnings = source->warnings();
-  const std::unordered_set<std::string> wanted(tensors.begin(), tensors.end());
-  std::unordered_set<std::string> seen;
+  // Every name up front, with whether it was seen: nothing is allocated while the executor runs.
+  std::unordered_map<std::string, bool> wanted;
+  for (const auto& name : tensors) wanted.emplace(name, false);
   const int64_t total = static_cast<int64_t>(source->size());
   if (total == 0) fail(ExitCode::kInput, "calibration data '" + data.source + "' holds no samples");
   Calibrator& calibrator = *run.calibrator;
+  calibrator.expect(tensors);
+  run.setup_seconds = seconds_since(start);
+  std::vector<double> sample_seconds;
+  sample_seconds.reserve(static_cast<size_t>(total));
   for (int64_t i = 0; i < total; ++i) {
+    const auto sample_start = std::chrono::steady_clock::now();
     const NamedTensors sample = source->sample(static_cast<size_t>(i));
     with_context("calibration sample " + source->describe(static_cast<size_t>(i)), [&] {
       executor.run(sample, [&](const std::string& name, const Tensor& value) {
         if (also) also(name, value);
-        if (!wanted.count(name) || !is_floating(value.dtype())) return;
+        const auto it = wanted.find(name);
+        if (it == wanted.end() || !is_floating(value.dtype())) return;
         calibrator.observe(name, value);
-        seen.insert(name);
+        it->second = true;
       });
     });
+    sample_seconds.push_back(seconds_since(sample_start));
     if (progress) progress("samples", i + 1, total);
   }
   run.ranges = calibrator.ranges();
   run.samples = total;
-  run.tensors = static_cast<int64_t>(seen.size());
+  run.tensors = std::count_if(wanted.begin(), wanted.end(), [](const auto& w) { return w.second; });
+  run.first_sample_seconds = sample_seconds.front();
+  std::sort(sample_seconds.begin(), sample_seconds.end());
+  run.median_sample_seconds = sample_seconds[sample_seconds.size() / 2];
   run.seconds = seconds_since(start);
   return run;
 }
@@ -83,6 +96,7 @@ StaticFileReport quantize_static_file(const std::filesystem::path& input, const 
   if (options.smooth_quant && options.data.source.empty())
     fail(ExitCode::kUsage, "--smooth-quant measures on the data: give --calib");
   if (options.smooth_quant) {
+    const auto smooth_start = std::chrono::steady_clock::now();
     const auto inputs = smooth_quant_inputs(model, quant);
     const std::unordered_set<std::string> wanted(inputs.begin(), inputs.end());
     ChannelMaxima maxima;
@@ -93,6 +107,7 @@ StaticFileReport quantize_static_file(const std::filesystem::path& input, const 
     report.smoothed_activations = smoothed.activations;
     report.smoothed_into_layernorm = smoothed.folded;
     quant.nodes_exclude.insert(quant.nodes_exclude.end(), smoothed.inserted_nodes.begin(), smoothed.inserted_nodes.end());
+    report.smooth_quant_seconds = seconds_since(smooth_start);
   }
 
   if (options.bias_correction && options.data.source.empty())
@@ -128,6 +143,9 @@ StaticFileReport quantize_static_file(const std::filesystem::path& input, const 
     report.samples = run.samples;
     report.tensors_observed = run.tensors;
     report.calibration_seconds = run.seconds;
+    report.calibration_setup_seconds = run.setup_seconds;
+    report.calibration_first_sample_seconds = run.first_sample_seconds;
+    report.calibration_median_sample_seconds = run.median_sample_seconds;
     report.warnings = run.warnings;
     if (!options.calib_table_out.empty())
       save_calibration_table(options.calib_table_out, *run.calibrator, calib, run.samples);
@@ -154,9 +172,14 @@ nlohmann::json static_report_to_json(const StaticFileReport& r) {
   j["calibration"] = {{"method", r.method},
                       {"samples", r.samples},
                       {"tensors_observed", r.tensors_observed},
-                      {"seconds", r.calibration_seconds}};
+                      {"seconds", r.calibration_seconds},
+                      {"setup_seconds", r.calibration_setup_seconds},
+                      {"first_sample_seconds", r.calibration_first_sample_seconds},
+                      {"median_sample_seconds", r.calibration_median_sample_seconds}};
   j["rewrite_seconds"] = r.rewrite_seconds;
-  j["smooth_quant"] = {{"activations", r.smoothed_activations}, {"into_layernorm", r.smoothed_into_layernorm}};
+  j["smooth_quant"] = {{"activations", r.smoothed_activations},
+                       {"into_layernorm", r.smoothed_into_layernorm},
+                       {"seconds", r.smooth_quant_seconds}};
   j["bias_correction"] = {{"layers", r.bias_corrected}, {"max_abs_shift", r.bias_max_shift}};
   return j;
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "calib/calib_data.hpp"
 
 namespace onnxq {
@@ -11,6 +13,28 @@ using test::float_tensor;
 
 TEST(CalibratorRegistry, ListsEveryMethodOnce) {
   EXPECT_EQ(calibration_methods(), (std::vector<std::string>{"minmax", "percentile", "entropy", "distribution", "mse"}));
+}
+
+TEST(CalibratorRegistry, ExpectingTensorsChangesNoRangeAndNoStateOfAnyMethod) {
+  for (const auto& method : calibration_methods()) {
+    auto plain = make_calibrator({.method = method});
+    auto expecting = make_calibrator({.method = method});
+    expecting->expect({"x", "never", "only_nan"});
+    for (auto* c : {plain.get(), expecting.get()}) {
+      c->observe("x", float_tensor({1.0f, -2.0f, 3.0f}));
+      c->observe("x", float_tensor({0.5f, 4.5f}));
+      c->observe("only_nan", float_tensor({std::numeric_limits<float>::quiet_NaN()}));
+    }
+    EXPECT_EQ(expecting->ranges(), plain->ranges()) << method;
+    EXPECT_EQ(expecting->ranges().count("never"), 0u) << method;
+    EXPECT_EQ(expecting->ranges().count("only_nan"), 0u) << method;
+    EXPECT_EQ(expecting->save(), plain->save()) << method;
+    // Merging a table into expected, unobserved state is merging into nothing.
+    auto merged = make_calibrator({.method = method});
+    merged->expect({"x"});
+    merged->load_and_merge(plain->save());
+    EXPECT_EQ(merged->ranges(), plain->ranges()) << method;
+  }
 }
 
 TEST(CalibratorRegistry, AnUnknownMethodIsBadInputListingTheKnownOnes) {

@@ -130,6 +130,46 @@ TEST(Histogram, LargeInputsCountLikeBinningEachValueAlone) {
   }
 }
 
+TEST(Histogram, ValuesOnOneSideFarFromZeroCountLikeBinningEachValueAlone) {
+  // Only the bins between the extremes' are counted; here they sit at one end, away from zero.
+  for (float sign : {1.0f, -1.0f}) {
+    auto v = test::uniform(300001, 11, 3.0f, 3.5f);
+    for (float& x : v) x *= sign;
+    v[5] = std::numeric_limits<float>::infinity();
+    v[7] = -std::numeric_limits<float>::quiet_NaN();
+    for (int threads : {1, 2, 3}) {
+      const Histogram h = histogram_of(v, 8192, threads);
+      EXPECT_EQ(h.counts(), counted_one_by_one(v, h)) << sign << " " << threads;
+      EXPECT_EQ(h.total(), v.size() - 2);
+    }
+  }
+}
+
+TEST(Histogram, CountingWhileFindingTheRangeGivesTheCountsOfFindingItFirst) {
+  // Samples whose ranges grow, shrink and grow again, with NaN, infinities and zeros: after
+  // each one the one-pass histogram equals the one given each sample's extremes first.
+  std::vector<std::vector<float>> samples = {test::gaussian(70000, 21, 0.0f, 0.5f), test::gaussian(1000, 22, 0.0f, 0.01f),
+                                             test::laplace(90001, 23, 40.0f), test::uniform(5000, 24, -1.0f, 2.0f),
+                                             test::gaussian(200000, 25, 3.0f, 900.0f)};
+  samples[2][3] = std::numeric_limits<float>::quiet_NaN();
+  samples[3][0] = -std::numeric_limits<float>::infinity();
+  for (size_t i = 0; i < samples[4].size(); i += 2) samples[4][i] = std::max(samples[4][i], 0.0f);
+  for (int threads : {1, 2, 3}) {
+    Histogram one_pass(8192), two_pass(8192);
+    for (const auto& v : samples) {
+      const Extremes e = one_pass.add(v, threads);
+      const Extremes first = finite_extremes(v, 1);
+      EXPECT_EQ(e.min, first.min);
+      EXPECT_EQ(e.max, first.max);
+      two_pass.add(v, first, 1);
+      EXPECT_EQ(one_pass.exponent(), two_pass.exponent());
+      EXPECT_EQ(one_pass.counts(), two_pass.counts()) << threads;
+      EXPECT_EQ(one_pass.min(), two_pass.min());
+      EXPECT_EQ(one_pass.max(), two_pass.max());
+    }
+  }
+}
+
 TEST(Histogram, TinyValuesAllLandNextToZero) {
   Histogram h = histogram_of({1e-38f, -1e-45f, 0.0f, -0.0f}, 8);
   EXPECT_EQ(h.exponent(), Histogram::kMinExponent);

@@ -159,6 +159,12 @@ TEST_F(QuantizeStaticCommand, TheJsonReportHasRangesScalesAndTimes) {
   const auto j = nlohmann::json::parse(test::read_file_bytes(report));
   EXPECT_EQ(j["calibration"]["method"], "minmax");
   EXPECT_EQ(j["calibration"]["samples"], 6);
+  // The parts of the calibration time are parts of it.
+  const auto& c = j["calibration"];
+  EXPECT_GT(c["median_sample_seconds"].get<double>(), 0.0);
+  EXPECT_LE(c["setup_seconds"].get<double>() + c["first_sample_seconds"].get<double>(), c["seconds"].get<double>());
+  EXPECT_LE(c["setup_seconds"].get<double>() + c["median_sample_seconds"].get<double>(), c["seconds"].get<double>());
+  EXPECT_EQ(j["smooth_quant"]["seconds"], 0.0);
   EXPECT_GE(j["activations"].size(), 2u);
   bool weight = false;
   for (const auto& t : j["tensors"])

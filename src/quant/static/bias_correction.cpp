@@ -109,7 +109,6 @@ void observe_conv(BiasCorrectionObserver::Layer& l, const Tensor& x, int threads
 
   Shape spatial(x.shape().begin() + 2, x.shape().end());
   l.sums.positions += n * output_positions(l, spatial);
-  if (l.sums.sums.empty()) l.sums.sums.assign(static_cast<size_t>(c * kh * kw), 0.0);
   const float* data = x.data<float>();
   // Each channel's sums are computed by one task in a fixed order: the same for any thread count.
   constexpr int64_t kChannelsPerTask = 8;
@@ -149,7 +148,6 @@ void observe_conv(BiasCorrectionObserver::Layer& l, const Tensor& x, int threads
 void observe_rows(BiasCorrectionObserver::Layer& l, const Tensor& a) {
   if (a.rank() < 1 || a.shape().back() != l.channels) return;
   const int64_t k = l.channels, m = a.numel() / k;
-  if (l.sums.sums.empty()) l.sums.sums.assign(static_cast<size_t>(k), 0.0);
   const float* x = a.data<float>();
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < k; ++j) l.sums.sums[static_cast<size_t>(j)] += x[i * k + j];
@@ -234,6 +232,11 @@ BiasCorrectionObserver::BiasCorrectionObserver(const Model& model, const StaticQ
     } else {
       continue;
     }
+    // Allocated now, not at the first sample, where it would fragment the heap between the
+    // executor's activations.
+    int64_t per_channel = 1;
+    for (int64_t k : l.kernel) per_channel *= k;
+    l.sums.sums.assign(static_cast<size_t>(l.channels * per_channel), 0.0);
     by_input_[n.input(0)].push_back(std::move(l));
   }
 }
