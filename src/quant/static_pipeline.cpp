@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "calib/value_aliases.hpp"
 #include "onnxq/checker.hpp"
 #include "onnxq/executor.hpp"
 #include "onnxq/recipe.hpp"
@@ -41,13 +43,17 @@ CalibrationRun calibrate(const Model& model, const CalibDataOptions& data, const
                          const TensorHook& also) {
   const auto start = std::chrono::steady_clock::now();
   CalibrationRun run;
-  run.calibrator = make_calibrator(calib);
+  // A reshaped or transposed copy of an observed tensor is not observed again: it has the
+  // same values, so the same statistics.
+  const auto aliases = calib::same_value_aliases(model.graph(), std::set<std::string>(tensors.begin(), tensors.end()));
+  run.calibrator = calib::with_aliases(make_calibrator(calib), aliases);
   Executor executor(model, {threads});
   auto source = CalibrationData::open(data, executor.inputs());
   run.warnings = source->warnings();
   // Every name up front, with whether it was seen: nothing is allocated while the executor runs.
   std::unordered_map<std::string, bool> wanted;
-  for (const auto& name : tensors) wanted.emplace(name, false);
+  for (const auto& name : tensors)
+    if (!aliases.count(name)) wanted.emplace(name, false);
   const int64_t total = static_cast<int64_t>(source->size());
   if (total == 0) fail(ExitCode::kInput, "calibration data '" + data.source + "' holds no samples");
   Calibrator& calibrator = *run.calibrator;
@@ -73,6 +79,7 @@ CalibrationRun calibrate(const Model& model, const CalibDataOptions& data, const
   run.ranges = calibrator.ranges();
   run.samples = total;
   run.tensors = std::count_if(wanted.begin(), wanted.end(), [](const auto& w) { return w.second; });
+  for (const auto& [alias, source] : aliases) run.tensors += wanted.at(source) ? 1 : 0;
   run.first_sample_seconds = sample_seconds.front();
   std::sort(sample_seconds.begin(), sample_seconds.end());
   run.median_sample_seconds = sample_seconds[sample_seconds.size() / 2];
