@@ -14,7 +14,7 @@ namespace {
 
 template <int R>
 void tile(int cols, int64_t kc, const float* A, int64_t lda, const float* Bp, float* C, int64_t ldc,
-          const float* bias, bool accumulate) {
+          const float* bias, bool accumulate, const ConvEpilogue* ep) {
   const __mmask16 m0 = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1);
   const __mmask16 m1 = cols >= 32 ? __mmask16(0xFFFF) : cols > 16 ? __mmask16((1u << (cols - 16)) - 1) : __mmask16(0);
   __m512 acc0[R], acc1[R];
@@ -38,6 +38,28 @@ void tile(int cols, int64_t kc, const float* A, int64_t lda, const float* Bp, fl
       acc1[r] = _mm512_fmadd_ps(a, b1, acc1[r]);
     }
   }
+  if (ep) {
+    // The unfused kernels' operations one by one (this file is built without FMA
+    // contraction): multiply, add shift, add residual, relu as max(0, y), which keeps NaN
+    // and -0 as `y < 0 ? 0 : y` does.
+    const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      if (ep->scale) {
+        const __m512 a = _mm512_set1_ps(ep->scale[r]), b = _mm512_set1_ps(ep->shift[r]);
+        acc0[r] = _mm512_add_ps(_mm512_mul_ps(acc0[r], a), b);
+        acc1[r] = _mm512_add_ps(_mm512_mul_ps(acc1[r], a), b);
+      }
+      if (ep->residual) {
+        acc0[r] = _mm512_add_ps(acc0[r], _mm512_maskz_loadu_ps(m0, ep->residual + r * ldc));
+        acc1[r] = _mm512_add_ps(acc1[r], _mm512_maskz_loadu_ps(m1, ep->residual + r * ldc + 16));
+      }
+      if (ep->relu) {
+        acc0[r] = _mm512_max_ps(zero, acc0[r]);
+        acc1[r] = _mm512_max_ps(zero, acc1[r]);
+      }
+    }
+  }
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
     _mm512_mask_storeu_ps(C + r * ldc, m0, acc0[r]);
@@ -48,16 +70,16 @@ void tile(int cols, int64_t kc, const float* A, int64_t lda, const float* Bp, fl
 }  // namespace
 
 void micro_kernel_avx512(int rows, int cols, int64_t kc, const float* A, int64_t lda, const float* Bp, float* C,
-                         int64_t ldc, const float* bias, bool accumulate) {
+                         int64_t ldc, const float* bias, bool accumulate, const ConvEpilogue* ep) {
   switch (rows) {
-    case 8: return tile<8>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate);
-    case 7: return tile<7>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate);
-    case 6: return tile<6>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate);
-    case 5: return tile<5>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate);
-    case 4: return tile<4>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate);
-    case 3: return tile<3>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate);
-    case 2: return tile<2>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate);
-    default: return tile<1>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate);
+    case 8: return tile<8>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate, ep);
+    case 7: return tile<7>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate, ep);
+    case 6: return tile<6>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate, ep);
+    case 5: return tile<5>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate, ep);
+    case 4: return tile<4>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate, ep);
+    case 3: return tile<3>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate, ep);
+    case 2: return tile<2>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate, ep);
+    default: return tile<1>(cols, kc, A, lda, Bp, C, ldc, bias, accumulate, ep);
   }
 }
 

@@ -1,7 +1,8 @@
 // The packed 2-D convolution against direct loops in double, and against itself at other
 // thread counts, on shapes that reach every tiling case: column tiles with partial panels,
 // several K blocks, the shared whole-matrix mode of deep layers, groups, strides, dilations
-// and asymmetric pads.
+// and asymmetric pads; each also with the fused epilogues (BatchNormalization, residual,
+// Relu) against the plain pass applied afterwards.
 
 #include "exec/kernels/conv_packed.hpp"
 
@@ -72,6 +73,29 @@ void check(const Case& c, uint32_t seed) {
   const double tolerance = 1e-6 * static_cast<double>(c.channels / c.group * c.kh * c.kw) + 1e-6;
   for (size_t i = 0; i < want.size(); ++i)
     ASSERT_NEAR(one.data<float>()[i], want[i], tolerance) << "element " << i;
+
+  // Each fused epilogue gives the bits of the plain pass over the unfused output.
+  const Tensor scale = test::random_tensor({c.out_channels}, seed + 3, 0.5f, 2.0f);
+  const Tensor shift = test::random_tensor({c.out_channels}, seed + 4);
+  const Tensor residual = test::random_tensor(s.output_shape(), seed + 5, -2.0f, 2.0f);
+  const int64_t n = s.geometry.out_size();
+  for (int variant = 0; variant < 4; ++variant) {
+    exec::ConvEpilogue ep;
+    if (variant != 1) ep.scale = scale.data<float>(), ep.shift = shift.data<float>();
+    if (variant >= 1) ep.residual = residual.data<float>();
+    ep.relu = variant != 2;
+    Tensor want_ep = one.clone();
+    for (int64_t i = 0; i < c.batch; ++i) {
+      exec::ConvEpilogue image = ep;
+      if (ep.residual) image.residual += i * c.out_channels * n;
+      exec::apply_conv_epilogue(image, 0, c.out_channels, n, want_ep.data<float>() + i * c.out_channels * n, n);
+    }
+    Tensor fused1(DataType::kFloat, s.output_shape()), fused3(DataType::kFloat, s.output_shape());
+    exec::conv2d_packed(s, x.data<float>(), w.data<float>(), bias, fused1.data<float>(), 1, &ep);
+    exec::conv2d_packed(s, x.data<float>(), w.data<float>(), bias, fused3.data<float>(), 3, &ep);
+    EXPECT_TRUE(fused1.equals(want_ep)) << "epilogue variant " << variant << " differs from the plain pass";
+    EXPECT_TRUE(fused3.equals(fused1)) << "epilogue variant " << variant << " differs between 1 and 3 threads";
+  }
 }
 
 class ConvPacked : public ::testing::Test {
