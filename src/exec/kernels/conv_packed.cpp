@@ -137,6 +137,97 @@ bool conv2d_packed_available() {
 
 void conv2d_packed(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int threads,
                    const ConvEpilogue* ep) {
+  if (!conv_packed_detail::conv2d_direct(s, x, w, b, y, threads, ep))
+    conv_packed_detail::conv2d_im2col_blocks(s, x, w, b, y, threads, ep);
+}
+
+namespace conv_packed_detail {
+
+bool conv2d_direct(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int threads,
+                   const ConvEpilogue* ep) {
+#if defined(ONNXQ_GEMM_AVX512)
+  const WindowGeometry& g = s.geometry;
+  const int64_t KH = g.kernel[0], KW = g.kernel[1], taps = KH * KW;
+  const int64_t H = g.in[0], W = g.in[1], OH = g.out[0], OW = g.out[1];
+  const int64_t Hp = H + g.pad_begin[0] + g.pad_end[0], Wp = W + g.pad_begin[1] + g.pad_end[1];
+  // 1x1 convolutions gain nothing: their im2col blocks are plain copies.
+  if (taps == 1 || g.strides[0] != 1 || g.strides[1] != 1 || g.dilations[0] != 1 || g.dilations[1] != 1 ||
+      OH != Hp - KH + 1 || OW != Wp - KW + 1)
+    return false;
+  const int64_t Cg = s.in_channels / s.group, Mg = s.out_channels / s.group, K = Cg * taps;
+  const int64_t in_size = g.in_size(), N = OH * OW, plane = Hp * Wp;
+  // Outputs on the padded grid: position q = oh * Wp + ow reads tap (kh, kw) of channel c at
+  // c * plane + kh * Wp + kw + q; columns ow >= OW are computed and dropped.
+  const int64_t V = (OH - 1) * Wp + OW;
+  std::vector<int64_t> offsets(static_cast<size_t>(K));
+  for (int64_t k = 0; k < K; ++k) {
+    const int64_t c = k / taps, tap = k % taps;
+    offsets[static_cast<size_t>(k)] = c * plane + (tap / KW) * Wp + tap % KW;
+  }
+  // Each panel of 32 grid positions: which lanes are outputs, and where the first one goes.
+  const int64_t panels = (V + kCols - 1) / kCols;
+  std::vector<uint32_t> valid(static_cast<size_t>(panels));
+  std::vector<int64_t> first(static_cast<size_t>(panels), -1);
+  for (int64_t q = 0; q < V; ++q) {
+    const int64_t p = q / kCols, ow = q % Wp;
+    if (ow >= OW) continue;
+    valid[static_cast<size_t>(p)] |= uint32_t{1} << (q % kCols);
+    if (first[static_cast<size_t>(p)] < 0) first[static_cast<size_t>(p)] = (q / Wp) * OW + ow;
+  }
+  // The padded image, with slack for the last panel's lanes past the grid (read, dropped).
+  // Workers see their own thread_local, so they get the calling thread's by pointer.
+  thread_local std::vector<float> padded;
+  padded.assign(static_cast<size_t>(Cg * plane + kCols + KW), 0.0f);
+  float* const pad = padded.data();
+  const int64_t top = g.pad_begin[0], left = g.pad_begin[1];
+
+  constexpr int64_t kTilePanels = kBlockCols / kCols;
+  const int64_t col_tiles = (panels + kTilePanels - 1) / kTilePanels;
+  const int64_t row_panels = (Mg + kRows - 1) / kRows;
+  const int64_t row_chunks = std::min(row_panels, (4 * std::max(threads, 1) + col_tiles - 1) / col_tiles);
+  const int64_t panels_per_chunk = (row_panels + row_chunks - 1) / row_chunks;
+  for (int64_t image = 0; image < s.batch * s.group; ++image) {
+    const int64_t grp = image % s.group, n = image / s.group;
+    const float* in = x + (n * s.in_channels + grp * Cg) * in_size;
+    const int64_t first_channel = n * s.out_channels + grp * Mg;
+    float* out = y + first_channel * N;
+    const float* wg = w + grp * Mg * K;
+    const float* bias = b ? b + grp * Mg : nullptr;
+    parallel_for(Cg, threads, [&](int64_t c) {
+      for (int64_t h = 0; h < H; ++h)
+        std::memcpy(pad + c * plane + (h + top) * Wp + left, in + c * in_size + h * W, static_cast<size_t>(W) * sizeof(float));
+    });
+    parallel_for(col_tiles * row_chunks, threads, [&](int64_t task) {
+      const int64_t m_begin = (task / col_tiles) * panels_per_chunk * kRows;
+      const int64_t m_end = std::min(Mg, m_begin + panels_per_chunk * kRows);
+      const int64_t p_begin = (task % col_tiles) * kTilePanels, p_end = std::min(panels, p_begin + kTilePanels);
+      for (int64_t m = m_begin; m < m_end; m += kRows) {
+        const int rows = static_cast<int>(std::min<int64_t>(kRows, m_end - m));
+        for (int64_t p = p_begin; p < p_end; ++p) {
+          const size_t pi = static_cast<size_t>(p);
+          if (!valid[pi]) continue;
+          const int64_t at = m * N + first[pi];
+          ConvEpilogue tile_ep;
+          if (ep) {
+            tile_ep = *ep;
+            if (ep->scale) tile_ep.scale = ep->scale + grp * Mg + m, tile_ep.shift = ep->shift + grp * Mg + m;
+            if (ep->residual) tile_ep.residual = ep->residual + first_channel * N + at;
+          }
+          micro_kernel_direct_avx512(rows, K, wg + m * K, K, pad + p * kCols, offsets.data(), valid[pi], out + at, N,
+                                     bias ? bias + m : nullptr, ep ? &tile_ep : nullptr);
+        }
+      }
+    });
+  }
+  return true;
+#else
+  (void)s, (void)x, (void)w, (void)b, (void)y, (void)threads, (void)ep;
+  return false;
+#endif
+}
+
+void conv2d_im2col_blocks(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int threads,
+                          const ConvEpilogue* ep) {
   const WindowGeometry& g = s.geometry;
   const int64_t taps = g.kernel_size(), in_size = g.in_size(), N = g.out_size();
   const int64_t Cg = s.in_channels / s.group, Mg = s.out_channels / s.group, K = Cg * taps;
@@ -202,5 +293,7 @@ void conv2d_packed(const ConvShape& s, const float* x, const float* w, const flo
     });
   }
 }
+
+}  // namespace conv_packed_detail
 
 }  // namespace onnxq::exec

@@ -35,12 +35,20 @@ void apply_conv_epilogue(const ConvEpilogue& ep, int64_t m_begin, int64_t m_end,
 bool conv2d_packed_available();
 
 // y = conv(x, w) + b for a 2-D convolution (any groups, strides, dilations, pads); b may be
-// null. `ep` (optional; its pointers address the whole tensor, all images) is applied as
+// null. Stride-1, undilated convolutions larger than 1x1 read a zero-padded copy of each
+// image directly; the others pack im2col blocks. Both give the same bits. `ep` (optional; its pointers address the whole tensor, all images) is applied as
 // each output tile is finished. Only when conv2d_packed_available().
 void conv2d_packed(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int threads,
                    const ConvEpilogue* ep = nullptr);
 
 namespace conv_packed_detail {
+
+// The two strategies of conv2d_packed, for tests: im2col blocks (any convolution) and the
+// padded image read in place (stride 1, no dilation; false when the shape is not one).
+void conv2d_im2col_blocks(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int threads,
+                          const ConvEpilogue* ep);
+bool conv2d_direct(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int threads,
+                   const ConvEpilogue* ep);
 
 // The micro-kernel's tile: up to kRows output channels by kCols output positions.
 inline constexpr int kRows = 8;
@@ -53,6 +61,16 @@ inline constexpr int kCols = 32;
 // stride) the epilogue is applied before the store.
 void micro_kernel_avx512(int rows, int cols, int64_t kc, const float* A, int64_t lda, const float* Bp, float* C,
                          int64_t ldc, const float* bias, bool accumulate, const ConvEpilogue* ep = nullptr);
+
+// The direct path's kernel (stride-1 convolutions read a zero-padded copy of the image in
+// place of an im2col matrix): for rows <= kRows output channels and 32 consecutive
+// positions of the padded grid starting at x, C[r, .] = bias[r] + sum over k of
+// A[r * lda + k] * x[offsets[k] + lane], in k order. Only lanes set in `valid` are
+// outputs; they are stored one after the other from C (row stride ldc), the epilogue's
+// residual read alike.
+void micro_kernel_direct_avx512(int rows, int64_t K, const float* A, int64_t lda, const float* x,
+                                const int64_t* offsets, uint32_t valid, float* C, int64_t ldc, const float* bias,
+                                const ConvEpilogue* ep);
 
 // dst[i] = src[2 * i] for i < n, reading nothing past src[2 * (n - 1)].
 void copy_stride2_avx512(const float* src, int64_t n, float* dst);

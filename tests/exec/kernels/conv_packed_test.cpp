@@ -67,6 +67,15 @@ void check(const Case& c, uint32_t seed) {
   exec::conv2d_packed(s, x.data<float>(), w.data<float>(), bias, one.data<float>(), 1);
   exec::conv2d_packed(s, x.data<float>(), w.data<float>(), bias, three.data<float>(), 3);
   EXPECT_TRUE(one.equals(three)) << "results differ between 1 and 3 threads";
+  // Stride-1 convolutions read the padded image directly: the same bits as im2col blocks.
+  Tensor blocks(DataType::kFloat, s.output_shape()), direct1(DataType::kFloat, s.output_shape());
+  exec::conv_packed_detail::conv2d_im2col_blocks(s, x.data<float>(), w.data<float>(), bias, blocks.data<float>(), 2,
+                                                 nullptr);
+  if (exec::conv_packed_detail::conv2d_direct(s, x.data<float>(), w.data<float>(), bias, direct1.data<float>(), 1,
+                                              nullptr))
+    EXPECT_TRUE(direct1.equals(blocks)) << "the direct path differs from im2col blocks";
+  else
+    EXPECT_TRUE(blocks.equals(one));
   const std::vector<double> want = direct(c, s, x.data<float>(), w.data<float>(), bias);
   ASSERT_EQ(want.size(), static_cast<size_t>(one.numel()));
   // Sums of K products of values in [-1, 1]: float error grows with K.
@@ -130,6 +139,14 @@ TEST_F(ConvPacked, GroupsStridesDilationsAndAsymmetricPadsMatchDirectLoops) {
   check({1, 3, 2, 50, 7, 1, 1, 7, {1, 4}, {1, 1}, {0, 3, 0, 3}, false}, 34);
 }
 
+TEST_F(ConvPacked, StrideOneConvolutionsReadThePaddedImageWithTheBitsOfIm2colBlocks) {
+  check({1, 5, 56, 56, 16, 1, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}}, 40);   // several column tiles
+  check({1, 64, 7, 7, 24, 1, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}}, 41);   // 7x7: lanes dropped across rows
+  check({2, 6, 9, 13, 10, 2, 5, 3, {1, 1}, {1, 1}, {2, 0, 1, 1}}, 42);   // groups, batch, asymmetric pads
+  check({1, 3, 4, 40, 9, 1, 1, 5, {1, 1}, {1, 1}, {0, 0, 0, 0}, false}, 43);  // no padding: lanes past rows
+  check({1, 2, 3, 3, 3, 1, 3, 3, {1, 1}, {1, 1}, {0, 0, 0, 0}}, 44);     // a single output
+}
+
 TEST_F(ConvPacked, RandomShapesMatchDirectLoops) {
   std::mt19937 rng(7);
   auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
@@ -141,8 +158,9 @@ TEST_F(ConvPacked, RandomShapesMatchDirectLoops) {
     c.out_channels = c.group * pick(1, 20);
     c.kh = pick(1, 4);
     c.kw = pick(1, 4);
-    c.strides = {pick(1, 3), pick(1, 3)};
-    c.dilations = {pick(1, 2), pick(1, 2)};
+    const bool unit = pick(0, 1) == 1;  // half of them stride 1, undilated: the direct path
+    c.strides = unit ? std::vector<int64_t>{1, 1} : std::vector<int64_t>{pick(1, 3), pick(1, 3)};
+    c.dilations = unit ? std::vector<int64_t>{1, 1} : std::vector<int64_t>{pick(1, 2), pick(1, 2)};
     c.pads = {pick(0, 2), pick(0, 2), pick(0, 2), pick(0, 2)};
     c.height = pick((c.kh - 1) * c.dilations[0] + 1, 40);
     c.width = pick((c.kw - 1) * c.dilations[1] + 1, 40);
