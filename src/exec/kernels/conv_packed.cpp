@@ -149,42 +149,68 @@ bool conv2d_direct(const ConvShape& s, const float* x, const float* w, const flo
   const WindowGeometry& g = s.geometry;
   const int64_t KH = g.kernel[0], KW = g.kernel[1], taps = KH * KW;
   const int64_t H = g.in[0], W = g.in[1], OH = g.out[0], OW = g.out[1];
+  const int64_t sh = g.strides[0], sw = g.strides[1];
   const int64_t Hp = H + g.pad_begin[0] + g.pad_end[0], Wp = W + g.pad_begin[1] + g.pad_end[1];
-  // 1x1 convolutions gain nothing: their im2col blocks are plain copies.
-  if (taps == 1 || g.strides[0] != 1 || g.strides[1] != 1 || g.dilations[0] != 1 || g.dilations[1] != 1 ||
-      OH != Hp - KH + 1 || OW != Wp - KW + 1)
+  // 1x1 convolutions gain nothing: their im2col blocks are plain (strided) copies.
+  if (taps == 1 || g.dilations[0] != 1 || g.dilations[1] != 1 || Hp < KH || Wp < KW ||
+      OH != (Hp - KH) / sh + 1 || OW != (Wp - KW) / sw + 1)
     return false;
   const int64_t Cg = s.in_channels / s.group, Mg = s.out_channels / s.group, K = Cg * taps;
-  const int64_t in_size = g.in_size(), N = OH * OW, plane = Hp * Wp;
-  // Outputs on the padded grid: position q = oh * Wp + ow reads tap (kh, kw) of channel c at
-  // c * plane + kh * Wp + kw + q; columns ow >= OW are computed and dropped.
-  const int64_t V = (OH - 1) * Wp + OW;
+  const int64_t in_size = g.in_size(), N = OH * OW;
+  // The padded image split into sh x sw phases (phase (a, b) holds padded rows a, a + sh, ...
+  // and columns b, b + sw, ...), each Hq x Wq, so a strided convolution reads each phase as a
+  // stride-1 one. Output position q = oh * Wq + ow of this grid reads tap (kh, kw) of
+  // channel c at c * phases * plane + phase(kh % sh, kw % sw) * plane + (kh / sh) * Wq + kw / sw
+  // + q; columns ow >= OW are computed and dropped.
+  const int64_t Hq = (Hp + sh - 1) / sh, Wq = (Wp + sw - 1) / sw, plane = Hq * Wq, phases = sh * sw;
+  const int64_t V = (OH - 1) * Wq + OW;
   std::vector<int64_t> offsets(static_cast<size_t>(K));
   for (int64_t k = 0; k < K; ++k) {
-    const int64_t c = k / taps, tap = k % taps;
-    offsets[static_cast<size_t>(k)] = c * plane + (tap / KW) * Wp + tap % KW;
+    const int64_t c = k / taps, kh = (k % taps) / KW, kw = k % KW;
+    offsets[static_cast<size_t>(k)] =
+        (c * phases + (kh % sh) * sw + kw % sw) * plane + (kh / sh) * Wq + kw / sw;
   }
   // Each panel of 32 grid positions: which lanes are outputs, and where the first one goes.
   const int64_t panels = (V + kCols - 1) / kCols;
   std::vector<uint32_t> valid(static_cast<size_t>(panels));
   std::vector<int64_t> first(static_cast<size_t>(panels), -1);
   for (int64_t q = 0; q < V; ++q) {
-    const int64_t p = q / kCols, ow = q % Wp;
+    const int64_t p = q / kCols, ow = q % Wq;
     if (ow >= OW) continue;
     valid[static_cast<size_t>(p)] |= uint32_t{1} << (q % kCols);
-    if (first[static_cast<size_t>(p)] < 0) first[static_cast<size_t>(p)] = (q / Wp) * OW + ow;
+    if (first[static_cast<size_t>(p)] < 0) first[static_cast<size_t>(p)] = (q / Wq) * OW + ow;
   }
-  // The padded image, with slack for the last panel's lanes past the grid (read, dropped).
+  // The phases, with slack for the last panel's lanes past the grid (read, dropped).
   // Workers see their own thread_local, so they get the calling thread's by pointer.
   thread_local std::vector<float> padded;
-  padded.assign(static_cast<size_t>(Cg * plane + kCols + KW), 0.0f);
+  padded.assign(static_cast<size_t>(Cg * phases * plane + kCols + KW), 0.0f);
   float* const pad = padded.data();
   const int64_t top = g.pad_begin[0], left = g.pad_begin[1];
+  // Copies input row h of one channel into its phases.
+  auto fill_row = [&](const float* src, float* channel, int64_t h) {
+    const int64_t i = h + top;
+    for (int64_t bcol = 0; bcol < sw; ++bcol) {
+      // Phase columns jq with jq * sw + bcol - left in [0, W).
+      const int64_t lo = std::max<int64_t>(0, (left - bcol + sw - 1) / sw);
+      const int64_t hi = std::min(Wq, (W + left - bcol + sw - 1) / sw);
+      if (hi <= lo) continue;
+      const float* from = src + lo * sw + bcol - left;
+      float* to = channel + ((i % sh) * sw + bcol) * plane + (i / sh) * Wq + lo;
+      if (sw == 1)
+        std::memcpy(to, from, static_cast<size_t>(hi - lo) * sizeof(float));
+      else if (sw == 2)
+        copy_stride2_avx512(from, hi - lo, to);
+      else
+        for (int64_t j = 0; j < hi - lo; ++j) to[j] = from[j * sw];
+    }
+  };
 
   constexpr int64_t kTilePanels = kBlockCols / kCols;
   const int64_t col_tiles = (panels + kTilePanels - 1) / kTilePanels;
   const int64_t row_panels = (Mg + kRows - 1) / kRows;
-  const int64_t row_chunks = std::min(row_panels, (4 * std::max(threads, 1) + col_tiles - 1) / col_tiles);
+  // Many small tasks (one output tile each is bit-identical however they are split): with
+  // few, one thread idles at the end of each convolution.
+  const int64_t row_chunks = std::min(row_panels, (16 * std::max(threads, 1) + col_tiles - 1) / col_tiles);
   const int64_t panels_per_chunk = (row_panels + row_chunks - 1) / row_chunks;
   for (int64_t image = 0; image < s.batch * s.group; ++image) {
     const int64_t grp = image % s.group, n = image / s.group;
@@ -194,8 +220,7 @@ bool conv2d_direct(const ConvShape& s, const float* x, const float* w, const flo
     const float* wg = w + grp * Mg * K;
     const float* bias = b ? b + grp * Mg : nullptr;
     parallel_for(Cg, threads, [&](int64_t c) {
-      for (int64_t h = 0; h < H; ++h)
-        std::memcpy(pad + c * plane + (h + top) * Wp + left, in + c * in_size + h * W, static_cast<size_t>(W) * sizeof(float));
+      for (int64_t h = 0; h < H; ++h) fill_row(in + c * in_size + h * W, pad + c * phases * plane, h);
     });
     parallel_for(col_tiles * row_chunks, threads, [&](int64_t task) {
       const int64_t m_begin = (task / col_tiles) * panels_per_chunk * kRows;

@@ -35,8 +35,8 @@ void apply_conv_epilogue(const ConvEpilogue& ep, int64_t m_begin, int64_t m_end,
 bool conv2d_packed_available();
 
 // y = conv(x, w) + b for a 2-D convolution (any groups, strides, dilations, pads); b may be
-// null. Stride-1, undilated convolutions larger than 1x1 read a zero-padded copy of each
-// image directly; the others pack im2col blocks. Both give the same bits. `ep` (optional; its pointers address the whole tensor, all images) is applied as
+// null. Undilated convolutions larger than 1x1 read a zero-padded copy of each image (split
+// into stride phases) directly; the others pack im2col blocks. Both give the same bits. `ep` (optional; its pointers address the whole tensor, all images) is applied as
 // each output tile is finished. Only when conv2d_packed_available().
 void conv2d_packed(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int threads,
                    const ConvEpilogue* ep = nullptr);
@@ -44,7 +44,8 @@ void conv2d_packed(const ConvShape& s, const float* x, const float* w, const flo
 namespace conv_packed_detail {
 
 // The two strategies of conv2d_packed, for tests: im2col blocks (any convolution) and the
-// padded image read in place (stride 1, no dilation; false when the shape is not one).
+// padded image read in place (no dilation, more than one tap; false when the shape is not
+// one).
 void conv2d_im2col_blocks(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int threads,
                           const ConvEpilogue* ep);
 bool conv2d_direct(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int threads,
@@ -62,8 +63,8 @@ inline constexpr int kCols = 32;
 void micro_kernel_avx512(int rows, int cols, int64_t kc, const float* A, int64_t lda, const float* Bp, float* C,
                          int64_t ldc, const float* bias, bool accumulate, const ConvEpilogue* ep = nullptr);
 
-// The direct path's kernel (stride-1 convolutions read a zero-padded copy of the image in
-// place of an im2col matrix): for rows <= kRows output channels and 32 consecutive
+// The direct path's kernel (convolutions read a zero-padded, phase-split copy of the image
+// in place of an im2col matrix): for rows <= kRows output channels and 32 consecutive
 // positions of the padded grid starting at x, C[r, .] = bias[r] + sum over k of
 // A[r * lda + k] * x[offsets[k] + lane], in k order. Only lanes set in `valid` are
 // outputs; they are stored one after the other from C (row stride ldc), the epilogue's
