@@ -114,6 +114,7 @@ void GraphPlan::plan_fusion(const Model* model) {
     if (members.size() == 1) continue;
     chain.residual = add != nullptr;
     chain.relu = relu != nullptr;
+    chain.constant_weights = constant(conv.inputs[1]);
 
     // The nodes' own kernels one after the other, with the same inputs.
     std::vector<Tensor> bn_params;

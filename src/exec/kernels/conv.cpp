@@ -5,6 +5,7 @@
 // direct loop, which GEMM would turn into many tiny products.
 
 #include <algorithm>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "exec/gemm.hpp"
 #include "exec/kernel.hpp"
 #include "exec/kernels/conv.hpp"
+#include "exec/kernels/conv_channels.hpp"
 #include "exec/kernels/conv_packed.hpp"
 #include "exec/kernels/conv_shape.hpp"
 #include "exec/kernels/depthwise.hpp"
@@ -200,8 +202,16 @@ std::unique_ptr<OpKernel> make_conv(const NodeInfo& info) {
 
 }  // namespace
 
+// Weights packed for conv2d_channels on a fused step's first run (kept for the next ones).
+struct ChannelWeights {
+  std::once_flag once;
+  const float* source = nullptr;
+  std::vector<float> packed;
+};
+
 std::unique_ptr<OpKernel> make_fused_conv(const NodeInfo& info, ConvChain chain) {
   const auto [attrs, group] = parse_conv(info);
+  auto weights = std::make_shared<ChannelWeights>();
   return make_kernel([=, chain = std::move(chain)](KernelIO& io) {
     const Tensor& x = io.input(0);
     const Tensor& w = io.input(1);
@@ -218,8 +228,21 @@ std::unique_ptr<OpKernel> make_fused_conv(const NodeInfo& info, ConvChain chain)
     const ConvEpilogue ep{chain.scale.empty() ? nullptr : chain.scale.data(),
                           chain.shift.empty() ? nullptr : chain.shift.data(),
                           residual ? residual->data<float>() : nullptr, chain.relu};
-    if (y.numel() > 0) conv<float>(s, x.data<float>(), w.data<float>(), b ? b->data<float>() : nullptr, y.data<float>(),
-                                   io.threads(), &ep);
+    const float* bias = b ? b->data<float>() : nullptr;
+    // Only where the unfused Conv runs packed (the same sums in the same order).
+    if (y.numel() > 0 && chain.constant_weights && s.geometry.out_size() >= 16 && conv2d_packed_available() &&
+        conv2d_channels_suits(s)) {
+      std::call_once(weights->once, [&] {
+        weights->packed = pack_weights_by_channel(w.data<float>(), s.out_channels, w.numel() / s.out_channels);
+        weights->source = w.data<float>();
+      });
+      if (weights->source == w.data<float>()) {
+        conv2d_channels(s, x.data<float>(), weights->packed.data(), bias, y.data<float>(), io.threads(), &ep);
+        io.set_output(0, std::move(y));
+        return;
+      }
+    }
+    if (y.numel() > 0) conv<float>(s, x.data<float>(), w.data<float>(), bias, y.data<float>(), io.threads(), &ep);
     io.set_output(0, std::move(y));
   });
 }

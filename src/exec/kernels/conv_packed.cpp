@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/parallel.hpp"
+#include "exec/kernels/conv_phases.hpp"
 
 namespace onnxq::exec {
 
@@ -146,30 +147,11 @@ namespace conv_packed_detail {
 bool conv2d_direct(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int threads,
                    const ConvEpilogue* ep) {
 #if defined(ONNXQ_GEMM_AVX512)
-  const WindowGeometry& g = s.geometry;
-  const int64_t KH = g.kernel[0], KW = g.kernel[1], taps = KH * KW;
-  const int64_t H = g.in[0], W = g.in[1], OH = g.out[0], OW = g.out[1];
-  const int64_t sh = g.strides[0], sw = g.strides[1];
-  const int64_t Hp = H + g.pad_begin[0] + g.pad_end[0], Wp = W + g.pad_begin[1] + g.pad_end[1];
+  PhaseGrid grid;
   // 1x1 convolutions gain nothing: their im2col blocks are plain (strided) copies.
-  if (taps == 1 || g.dilations[0] != 1 || g.dilations[1] != 1 || Hp < KH || Wp < KW ||
-      OH != (Hp - KH) / sh + 1 || OW != (Wp - KW) / sw + 1)
-    return false;
-  const int64_t Cg = s.in_channels / s.group, Mg = s.out_channels / s.group, K = Cg * taps;
-  const int64_t in_size = g.in_size(), N = OH * OW;
-  // The padded image split into sh x sw phases (phase (a, b) holds padded rows a, a + sh, ...
-  // and columns b, b + sw, ...), each Hq x Wq, so a strided convolution reads each phase as a
-  // stride-1 one. Output position q = oh * Wq + ow of this grid reads tap (kh, kw) of
-  // channel c at c * phases * plane + phase(kh % sh, kw % sw) * plane + (kh / sh) * Wq + kw / sw
-  // + q; columns ow >= OW are computed and dropped.
-  const int64_t Hq = (Hp + sh - 1) / sh, Wq = (Wp + sw - 1) / sw, plane = Hq * Wq, phases = sh * sw;
-  const int64_t V = (OH - 1) * Wq + OW;
-  std::vector<int64_t> offsets(static_cast<size_t>(K));
-  for (int64_t k = 0; k < K; ++k) {
-    const int64_t c = k / taps, kh = (k % taps) / KW, kw = k % KW;
-    offsets[static_cast<size_t>(k)] =
-        (c * phases + (kh % sh) * sw + kw % sw) * plane + (kh / sh) * Wq + kw / sw;
-  }
+  if (s.geometry.kernel_size() == 1 || !PhaseGrid::of(s, grid)) return false;
+  const int64_t Cg = grid.channels, Mg = s.out_channels / s.group, K = Cg * grid.taps;
+  const int64_t in_size = s.geometry.in_size(), N = s.geometry.out_size(), V = grid.V, Wq = grid.Wq, OW = grid.OW;
   // Each panel of 32 grid positions: which lanes are outputs, and where the first one goes.
   const int64_t panels = (V + kCols - 1) / kCols;
   std::vector<uint32_t> valid(static_cast<size_t>(panels));
@@ -183,27 +165,9 @@ bool conv2d_direct(const ConvShape& s, const float* x, const float* w, const flo
   // The phases, with slack for the last panel's lanes past the grid (read, dropped).
   // Workers see their own thread_local, so they get the calling thread's by pointer.
   thread_local std::vector<float> padded;
-  padded.assign(static_cast<size_t>(Cg * phases * plane + kCols + KW), 0.0f);
+  padded.assign(static_cast<size_t>(grid.floats(kCols + s.geometry.kernel[1])), 0.0f);
   float* const pad = padded.data();
-  const int64_t top = g.pad_begin[0], left = g.pad_begin[1];
-  // Copies input row h of one channel into its phases.
-  auto fill_row = [&](const float* src, float* channel, int64_t h) {
-    const int64_t i = h + top;
-    for (int64_t bcol = 0; bcol < sw; ++bcol) {
-      // Phase columns jq with jq * sw + bcol - left in [0, W).
-      const int64_t lo = std::max<int64_t>(0, (left - bcol + sw - 1) / sw);
-      const int64_t hi = std::min(Wq, (W + left - bcol + sw - 1) / sw);
-      if (hi <= lo) continue;
-      const float* from = src + lo * sw + bcol - left;
-      float* to = channel + ((i % sh) * sw + bcol) * plane + (i / sh) * Wq + lo;
-      if (sw == 1)
-        std::memcpy(to, from, static_cast<size_t>(hi - lo) * sizeof(float));
-      else if (sw == 2)
-        copy_stride2_avx512(from, hi - lo, to);
-      else
-        for (int64_t j = 0; j < hi - lo; ++j) to[j] = from[j * sw];
-    }
-  };
+  const int64_t* const offsets = grid.offsets.data();
 
   constexpr int64_t kTilePanels = kBlockCols / kCols;
   const int64_t col_tiles = (panels + kTilePanels - 1) / kTilePanels;
@@ -219,9 +183,7 @@ bool conv2d_direct(const ConvShape& s, const float* x, const float* w, const flo
     float* out = y + first_channel * N;
     const float* wg = w + grp * Mg * K;
     const float* bias = b ? b + grp * Mg : nullptr;
-    parallel_for(Cg, threads, [&](int64_t c) {
-      for (int64_t h = 0; h < H; ++h) fill_row(in + c * in_size + h * W, pad + c * phases * plane, h);
-    });
+    grid.fill(s, in, pad, threads);
     parallel_for(col_tiles * row_chunks, threads, [&](int64_t task) {
       const int64_t m_begin = (task / col_tiles) * panels_per_chunk * kRows;
       const int64_t m_end = std::min(Mg, m_begin + panels_per_chunk * kRows);
@@ -238,7 +200,7 @@ bool conv2d_direct(const ConvShape& s, const float* x, const float* w, const flo
             if (ep->scale) tile_ep.scale = ep->scale + grp * Mg + m, tile_ep.shift = ep->shift + grp * Mg + m;
             if (ep->residual) tile_ep.residual = ep->residual + first_channel * N + at;
           }
-          micro_kernel_direct_avx512(rows, K, wg + m * K, K, pad + p * kCols, offsets.data(), valid[pi], out + at, N,
+          micro_kernel_direct_avx512(rows, K, wg + m * K, K, pad + p * kCols, offsets, valid[pi], out + at, N,
                                      bias ? bias + m : nullptr, ep ? &tile_ep : nullptr);
         }
       }
