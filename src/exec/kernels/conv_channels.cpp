@@ -24,7 +24,7 @@ bool conv2d_channels_suits(const ConvShape& s) {
 }
 
 std::vector<float> pack_weights_by_channel(const float* w, int64_t M, int64_t K) {
-  std::vector<float> packed(static_cast<size_t>(M * K));
+  std::vector<float> packed(static_cast<size_t>((M + 31) / 32 * 32 * K));  // a last partial panel: zeros
   for (int64_t m = 0; m < M; ++m)
     for (int64_t k = 0; k < K; ++k) packed[static_cast<size_t>(((m / 32) * K + k) * 32 + m % 32)] = w[m * K + k];
   return packed;

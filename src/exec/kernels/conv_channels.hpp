@@ -19,7 +19,8 @@ namespace onnxq::exec {
 // lanes or more (28x28 outputs and smaller).
 bool conv2d_channels_suits(const ConvShape& s);
 
-// W [M, K] as panels of 32 output channels, k-major: W[32p + j, k] at (p * K + k) * 32 + j.
+// W [M, K] as panels of 32 output channels, k-major: W[32p + j, k] at (p * K + k) * 32 + j
+// (a last partial panel is padded with zeros).
 std::vector<float> pack_weights_by_channel(const float* w, int64_t M, int64_t K);
 
 // y = conv(x, w) + b with `packed` from pack_weights_by_channel, and `ep` as
