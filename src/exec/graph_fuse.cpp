@@ -5,10 +5,12 @@
 
 #include <stdexcept>
 #include <string_view>
+#include <unordered_map>
 
 #include "exec/graph_plan.hpp"
 #include "exec/kernels/batch_norm.hpp"
 #include "exec/kernels/conv.hpp"
+#include "onnxq/tensor_proto.hpp"
 
 namespace onnxq::exec {
 
@@ -57,6 +59,28 @@ void GraphPlan::plan_fusion(const Model* model) {
   // Add of two convolutions' outputs goes to the first).
   auto only_reader = [&](int slot) { return uses[slot] == 1 && !taken[reader[slot]] ? reader[slot] : -1; };
   auto constant = [&](int slot) { return slot >= 0 && constants_[slot].defined(); };
+  // Initializers, and Constant nodes' values (PaddlePaddle exports keep parameters in them).
+  std::vector<int> producer(names_.size(), -1);
+  for (int s = 0; s < count; ++s)
+    for (int out : steps_[s].outputs)
+      if (out >= 0) producer[out] = s;
+  std::unordered_map<int, Tensor> node_values;
+  auto parameter = [&](int slot) -> const Tensor* {
+    if (slot < 0) return nullptr;
+    if (constants_[slot].defined()) return &constants_[slot];
+    const int s = producer[slot];
+    if (s < 0 || !is_op(*steps_[s].node, "Constant")) return nullptr;
+    if (auto it = node_values.find(slot); it != node_values.end()) return &it->second;
+    for (const auto& a : steps_[s].node->attribute())
+      if (a.name() == "value" && a.type() == onnx::AttributeProto::TENSOR && a.t().data_location() != onnx::TensorProto::EXTERNAL) {
+        try {
+          return &node_values.emplace(slot, tensor_from_proto(a.t())).first->second;
+        } catch (const std::exception&) {
+          return nullptr;
+        }
+      }
+    return nullptr;
+  };
 
   for (int c = 0; c < count; ++c) {
     const Step& conv = steps_[c];
@@ -74,11 +98,11 @@ void GraphPlan::plan_fusion(const Model* model) {
       const Step& s = steps_[next];
       const bool spatial = s.opset >= 9 || attr_int(*s.node, "spatial", 1) == 1;
       if (spatial && s.inputs.size() == 5 && s.inputs[0] == value && single_output(s.outputs) &&
-          constant(s.inputs[1]) && constant(s.inputs[2]) && constant(s.inputs[3]) && constant(s.inputs[4])) {
+          parameter(s.inputs[1]) && parameter(s.inputs[2]) && parameter(s.inputs[3]) && parameter(s.inputs[4])) {
         try {
-          const Tensor& scale = constants_[s.inputs[1]];
+          const Tensor& scale = *parameter(s.inputs[1]);
           if (scale.rank() != 1) throw std::invalid_argument("scale");
-          batch_norm_coefficients(scale, constants_[s.inputs[2]], constants_[s.inputs[3]], constants_[s.inputs[4]],
+          batch_norm_coefficients(scale, *parameter(s.inputs[2]), *parameter(s.inputs[3]), *parameter(s.inputs[4]),
                                   scale.numel(), attr_float(*s.node, "epsilon", 1e-5f), chain.scale, chain.shift);
           bn = &s;
         } catch (const std::exception&) {
@@ -119,7 +143,7 @@ void GraphPlan::plan_fusion(const Model* model) {
     // The nodes' own kernels one after the other, with the same inputs.
     std::vector<Tensor> bn_params;
     if (bn)
-      for (int i = 1; i < 5; ++i) bn_params.push_back(constants_[bn->inputs[i]]);
+      for (int i = 1; i < 5; ++i) bn_params.push_back(*parameter(bn->inputs[i]));
     const bool residual_first = add && add->inputs[0] == residual;
     const Step* conv_step = &conv;
     chain.unfused = [conv_step, bn, add, relu, bn_params, residual_first](KernelIO& io) {

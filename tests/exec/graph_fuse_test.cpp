@@ -195,6 +195,24 @@ TEST(GraphFuse, AResidualThatBroadcastsFallsBackToTheUnfusedKernels) {
   EXPECT_EQ(r.fused[0].shape(), (Shape{1, 6, 9, 9}));
 }
 
+TEST(GraphFuse, BatchNormParametersInConstantNodesFuseToo) {
+  // PaddlePaddle exports keep every parameter in a Constant node.
+  GraphBuilder g;
+  g.input("x", DataType::kFloat, {1, 4, 11, 10}).output("y", DataType::kFloat);
+  g.constant("w", test::random_tensor({6, 4, 3, 3}, 61));
+  g.constant("bn.scale", test::random_tensor({6}, 62, 0.5f, 2.0f));
+  g.constant("bn.bias", test::random_tensor({6}, 63));
+  g.constant("bn.mean", test::random_tensor({6}, 64));
+  g.constant("bn.var", test::random_tensor({6}, 65, 0.3f, 2.0f));
+  conv(g, "x", "w", "c", 3, 1);
+  g.node("BatchNormalization", {"c", "bn.scale", "bn.bias", "bn.mean", "bn.var"}, {"n"}, "bn");
+  g.node("Relu", {"n"}, {"y"}, "relu");
+  const Model model = g.model();
+  EXPECT_EQ(plan_of(model)->step_count(true), 8u);
+  EXPECT_EQ(plan_of(model)->step_count(false), 6u);  // five Constant nodes and the fused step
+  expect_same_bits(run_both(model, input_x({1, 4, 11, 10})));
+}
+
 TEST(GraphFuse, DoubleConvolutionsRunTheUnfusedKernels) {
   GraphBuilder g;
   g.input("x", DataType::kDouble, {1, 3, 8, 8}).output("y", DataType::kDouble);
