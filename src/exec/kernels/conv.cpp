@@ -20,6 +20,7 @@
 #include "exec/kernels/depthwise.hpp"
 #include "exec/kernels/families.hpp"
 #include "exec/kernels/im2col.hpp"
+#include "exec/kernels/reduce_common.hpp"
 
 namespace onnxq::exec {
 
@@ -101,10 +102,11 @@ ConvShape as_2d(ConvShape s) {
   return s;
 }
 
-// A fused epilogue on a finished output, one (image, channel) plane per chunk.
+// A fused epilogue on a finished output, (image, channel) planes in chunks of at least 16K
+// elements, as BatchNormalization's own kernel splits them: small outputs stay on this thread.
 void epilogue_pass(const ConvShape& s, const ConvEpilogue& ep, float* y, int threads) {
   const int64_t n = s.geometry.out_size();
-  parallel_for(s.batch * s.out_channels, threads, [&](int64_t nc) {
+  parallel_rows(s.batch * s.out_channels, n, threads, [&](int64_t nc) {
     const int64_t c = nc % s.out_channels;
     ConvEpilogue plane = ep;
     if (ep.scale) plane.scale = ep.scale + c, plane.shift = ep.shift + c;
