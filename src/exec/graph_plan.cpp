@@ -45,16 +45,6 @@ void collect_free_names(const onnx::GraphProto& graph, std::vector<std::string>&
   for (const auto& v : graph.output()) use(v.name());
 }
 
-std::vector<std::string> free_names_of(const onnx::NodeProto& node) {
-  std::vector<std::string> out;
-  std::unordered_set<std::string> seen;
-  for (const auto& a : node.attribute()) {
-    if (a.has_g()) collect_free_names(a.g(), out, seen);
-    for (const auto& g : a.graphs()) collect_free_names(g, out, seen);
-  }
-  return out;
-}
-
 // An initializer used in place: inline raw_data is viewed (the model outlives the plan),
 // external data comes mapped from the model, typed fields are converted once.
 Tensor constant_tensor(const onnx::TensorProto& proto, const Model* model) {
@@ -73,6 +63,16 @@ Tensor constant_tensor(const onnx::TensorProto& proto, const Model* model) {
 }
 
 }  // namespace
+
+std::vector<std::string> node_free_names(const onnx::NodeProto& node) {
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
+  for (const auto& a : node.attribute()) {
+    if (a.has_g()) collect_free_names(a.g(), out, seen);
+    for (const auto& g : a.graphs()) collect_free_names(g, out, seen);
+  }
+  return out;
+}
 
 ValueInfo value_info_from_proto(const onnx::ValueInfoProto& proto) {
   ValueInfo info;
@@ -144,7 +144,7 @@ std::shared_ptr<const GraphPlan> GraphPlan::plan(const onnx::GraphProto& graph, 
   for (int i = 0; i < n; ++i) {
     const auto& node = graph.node(i);
     reads[i].assign(node.input().begin(), node.input().end());
-    for (auto& f : free_names_of(node)) reads[i].push_back(std::move(f));
+    for (auto& f : node_free_names(node)) reads[i].push_back(std::move(f));
     std::set<int> deps;
     for (const auto& name : reads[i]) {
       if (name.empty() || defined.count(name)) continue;
@@ -208,6 +208,7 @@ std::shared_ptr<const GraphPlan> GraphPlan::plan(const onnx::GraphProto& graph, 
     }
     Step step;
     step.node = &node;
+    step.opset = opset;
     step.kernel = with_context(node_label(node), [&] {
       NodeInfo info(node, opset, model, compile);
       return def->factory(info);
@@ -228,24 +229,30 @@ std::shared_ptr<const GraphPlan> GraphPlan::plan(const onnx::GraphProto& graph, 
     p.outputs_.push_back(value_info_from_proto(v));
   }
 
+  p.plan_releases(p.steps_);
+  p.plan_fusion(model);
+  return plan;
+}
+
+void GraphPlan::plan_releases(std::vector<Step>& steps) const {
   // Lifetimes: a value is released after the last step that reads it (subgraph reads
   // count), unless it is an initializer or a graph output.
-  std::vector<int> last_use(p.names_.size(), -1);
-  for (size_t s = 0; s < p.steps_.size(); ++s) {
-    for (int in : p.steps_[s].inputs)
+  std::vector<int> last_use(names_.size(), -1);
+  for (size_t s = 0; s < steps.size(); ++s) {
+    for (int in : steps[s].inputs)
       if (in >= 0) last_use[in] = static_cast<int>(s);
-    for (const auto& name : free_names_of(*p.steps_[s].node)) {
-      auto it = p.slots_.find(name);
-      if (it != p.slots_.end()) last_use[it->second] = static_cast<int>(s);
+    for (const auto& name : node_free_names(*steps[s].node)) {
+      auto it = slots_.find(name);
+      if (it != slots_.end()) last_use[it->second] = static_cast<int>(s);
     }
-    for (int out : p.steps_[s].outputs)  // unused outputs die right away
+    for (int out : steps[s].outputs)  // unused outputs die right away
       if (out >= 0 && last_use[out] < static_cast<int>(s)) last_use[out] = static_cast<int>(s);
   }
-  std::vector<bool> keep(p.names_.size(), false);
-  for (int s : p.output_slots_) keep[s] = true;
-  for (size_t s = 0; s < p.names_.size(); ++s)
-    if (!keep[s] && last_use[s] >= 0 && !p.constants_[s].defined()) p.steps_[last_use[s]].release.push_back(static_cast<int>(s));
-  return plan;
+  std::vector<bool> keep(names_.size(), false);
+  for (int s : output_slots_) keep[s] = true;
+  for (auto& step : steps) step.release.clear();
+  for (size_t s = 0; s < names_.size(); ++s)
+    if (!keep[s] && last_use[s] >= 0 && !constants_[s].defined()) steps[last_use[s]].release.push_back(static_cast<int>(s));
 }
 
 }  // namespace onnxq::exec

@@ -35,6 +35,12 @@ class GraphPlan {
   // Names read from enclosing scopes (subgraphs only).
   const std::vector<std::string>& free_names() const { return free_names_; }
 
+  // Steps a run takes: with a tensor hook every node is one; without one, a convolution
+  // and the nodes fused into it are one.
+  size_t step_count(bool with_hook) const {
+    return with_hook || fused_steps_.empty() ? steps_.size() : fused_steps_.size();
+  }
+
   // Runs with one tensor per input() (undefined: use the initializer of that name).
   std::vector<Tensor> run(std::vector<Tensor> inputs, const Scope* outer, const TensorHook* hook,
                           int threads) const;
@@ -42,13 +48,18 @@ class GraphPlan {
  private:
   struct Step {
     const onnx::NodeProto* node = nullptr;
-    std::unique_ptr<OpKernel> kernel;
+    int64_t opset = 0;  // of the node's domain
+    std::shared_ptr<const OpKernel> kernel;
     std::vector<int> inputs;   // slot per declared input, -1 when absent
     std::vector<int> outputs;  // slot per declared output, -1 when absent
     std::vector<int> release;  // slots to drop after this step
   };
 
   int slot(const std::string& name);
+  // Fills each step's release list: a value dies after the last step that reads it.
+  void plan_releases(std::vector<Step>& steps) const;
+  // Builds fused_steps_ (graph_fuse.cpp); leaves it empty when nothing fuses.
+  void plan_fusion(const Model* model);
   friend class Frame;
 
   std::vector<std::string> names_;  // slot -> value name
@@ -58,7 +69,14 @@ class GraphPlan {
   std::vector<ValueInfo> inputs_, outputs_;
   std::vector<std::string> free_names_;
   std::vector<Step> steps_;
+  // Runs without a tensor hook take these: a Conv with the BatchNormalization, residual Add
+  // and Relu after it as one step, whose intermediates are never materialized. The hook
+  // sees steps_, every tensor as the graph defines it; results are the same bits.
+  std::vector<Step> fused_steps_;
 };
+
+// Names a node's subgraphs read from the graphs around them, in first-use order.
+std::vector<std::string> node_free_names(const onnx::NodeProto& node);
 
 // A ValueInfo read from a graph input/output declaration.
 ValueInfo value_info_from_proto(const onnx::ValueInfoProto& proto);

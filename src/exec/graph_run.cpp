@@ -29,7 +29,9 @@ class Frame final : public Scope {
       values_[s] = *t;
     }
     std::vector<Tensor> in, out;
-    for (const auto& step : plan_.steps_) {
+    // Fused steps skip intermediates a hook must see.
+    const auto& steps = hook || plan_.fused_steps_.empty() ? plan_.steps_ : plan_.fused_steps_;
+    for (const auto& step : steps) {
       in.assign(step.inputs.size(), Tensor());
       for (size_t i = 0; i < step.inputs.size(); ++i)
         if (step.inputs[i] >= 0) {

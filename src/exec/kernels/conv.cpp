@@ -5,6 +5,7 @@
 // direct loop, which GEMM would turn into many tiny products.
 
 #include <algorithm>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -12,11 +13,14 @@
 #include "exec/dispatch.hpp"
 #include "exec/gemm.hpp"
 #include "exec/kernel.hpp"
+#include "exec/kernels/conv.hpp"
+#include "exec/kernels/conv_channels.hpp"
 #include "exec/kernels/conv_packed.hpp"
 #include "exec/kernels/conv_shape.hpp"
 #include "exec/kernels/depthwise.hpp"
 #include "exec/kernels/families.hpp"
 #include "exec/kernels/im2col.hpp"
+#include "exec/kernels/reduce_common.hpp"
 
 namespace onnxq::exec {
 
@@ -98,8 +102,44 @@ ConvShape as_2d(ConvShape s) {
   return s;
 }
 
+// A fused epilogue on a finished output, (image, channel) planes in chunks of at least 16K
+// elements, as BatchNormalization's own kernel splits them: small outputs stay on this thread.
+void epilogue_pass(const ConvShape& s, const ConvEpilogue& ep, float* y, int threads) {
+  const int64_t n = s.geometry.out_size();
+  parallel_rows(s.batch * s.out_channels, n, threads, [&](int64_t nc) {
+    const int64_t c = nc % s.out_channels;
+    ConvEpilogue plane = ep;
+    if (ep.scale) plane.scale = ep.scale + c, plane.shift = ep.shift + c;
+    if (ep.residual) plane.residual = ep.residual + nc * n;
+    apply_conv_epilogue(plane, 0, 1, n, y + nc * n, n);
+  });
+}
+
 template <class T>
-void conv(const ConvShape& s, const T* x, const T* w, const T* b, T* y, int threads) {
+void conv_plain(const ConvShape& s, const T* x, const T* w, const T* b, T* y, int threads);
+
+// `ep` (float only) is applied per tile on the packed path, as a pass after the others.
+template <class T>
+void conv(const ConvShape& s, const T* x, const T* w, const T* b, T* y, int threads,
+          const ConvEpilogue* ep = nullptr) {
+  const WindowGeometry& g = s.geometry;
+  // The packed path computes output positions 32 at a time: for a handful (Silero VAD's
+  // 1-D convolutions see four) the GEMM below wastes less.
+  if constexpr (std::is_same_v<T, float>) {
+    const bool depthwise = s.in_channels == s.group && s.out_channels == s.group && g.rank() == 2;
+    if (!depthwise && g.out_size() >= 16 && g.rank() <= 2 && conv2d_packed_available()) {
+      conv2d_packed(g.rank() == 2 ? s : as_2d(s), x, w, b, y, threads, ep);  // [N, C, L] is [N, C, 1, L]
+      return;
+    }
+    conv_plain(s, x, w, b, y, threads);
+    if (ep) epilogue_pass(s, *ep, y, threads);
+  } else {
+    conv_plain(s, x, w, b, y, threads);
+  }
+}
+
+template <class T>
+void conv_plain(const ConvShape& s, const T* x, const T* w, const T* b, T* y, int threads) {
   const WindowGeometry& g = s.geometry;
   const int64_t K = g.kernel_size(), in_size = g.in_size(), out_size = g.out_size();
   const int64_t Cg = s.in_channels / s.group, Mg = s.out_channels / s.group;
@@ -110,15 +150,6 @@ void conv(const ConvShape& s, const T* x, const T* w, const T* b, T* y, int thre
       depthwise_plane(x + nc * in_size, w + c * K, b ? b[c] : T(0), g, y + nc * out_size);
     });
     return;
-  }
-
-  // The packed path computes output positions 32 at a time: for a handful (Silero VAD's
-  // 1-D convolutions see four) the GEMM below wastes less.
-  if constexpr (std::is_same_v<T, float>) {
-    if (out_size >= 16 && g.rank() <= 2 && conv2d_packed_available()) {
-      conv2d_packed(g.rank() == 2 ? s : as_2d(s), x, w, b, y, threads);  // [N, C, L] is [N, C, 1, L]
-      return;
-    }
   }
 
   bool pointwise = K == 1;
@@ -141,10 +172,20 @@ void conv(const ConvShape& s, const T* x, const T* w, const T* b, T* y, int thre
     }
 }
 
-std::unique_ptr<OpKernel> make_conv(const NodeInfo& info) {
+struct ConvAttrs {
+  WindowAttrs window;
+  int64_t group;
+};
+
+ConvAttrs parse_conv(const NodeInfo& info) {
   const WindowAttrs attrs = WindowAttrs::parse(info, false);
   const int64_t group = info.attr_int("group", 1);
   if (group <= 0) info.invalid("group must be positive");
+  return {attrs, group};
+}
+
+std::unique_ptr<OpKernel> make_conv(const NodeInfo& info) {
+  const auto [attrs, group] = parse_conv(info);
   return make_kernel([=](KernelIO& io) {
     const Tensor& x = io.input(0);
     const Tensor& w = io.input(1);
@@ -162,6 +203,51 @@ std::unique_ptr<OpKernel> make_conv(const NodeInfo& info) {
 }
 
 }  // namespace
+
+// Weights packed for conv2d_channels on a fused step's first run (kept for the next ones).
+struct ChannelWeights {
+  std::once_flag once;
+  const float* source = nullptr;
+  std::vector<float> packed;
+};
+
+std::unique_ptr<OpKernel> make_fused_conv(const NodeInfo& info, ConvChain chain) {
+  const auto [attrs, group] = parse_conv(info);
+  auto weights = std::make_shared<ChannelWeights>();
+  return make_kernel([=, chain = std::move(chain)](KernelIO& io) {
+    const Tensor& x = io.input(0);
+    const Tensor& w = io.input(1);
+    const Tensor* b = io.has_input(2) ? &io.input(2) : nullptr;
+    const Tensor* residual = chain.residual ? &io.input(3) : nullptr;
+    const bool floats = x.dtype() == DataType::kFloat && w.dtype() == DataType::kFloat &&
+                        (!b || b->dtype() == DataType::kFloat) && (!residual || residual->dtype() == DataType::kFloat);
+    if (!floats) return chain.unfused(io);
+    const ConvShape s = conv_shape(x, w, b, attrs, group, "Conv");
+    const Shape shape = s.output_shape();
+    if ((residual && residual->shape() != shape) || (!chain.scale.empty() && static_cast<int64_t>(chain.scale.size()) != s.out_channels))
+      return chain.unfused(io);
+    Tensor y = Tensor::uninitialized(DataType::kFloat, shape);
+    const ConvEpilogue ep{chain.scale.empty() ? nullptr : chain.scale.data(),
+                          chain.shift.empty() ? nullptr : chain.shift.data(),
+                          residual ? residual->data<float>() : nullptr, chain.relu};
+    const float* bias = b ? b->data<float>() : nullptr;
+    // Only where the unfused Conv runs packed (the same sums in the same order).
+    if (y.numel() > 0 && chain.constant_weights && s.geometry.out_size() >= 16 && conv2d_packed_available() &&
+        conv2d_channels_suits(s)) {
+      std::call_once(weights->once, [&] {
+        weights->packed = pack_weights_by_channel(w.data<float>(), s.out_channels, w.numel() / s.out_channels);
+        weights->source = w.data<float>();
+      });
+      if (weights->source == w.data<float>()) {
+        conv2d_channels(s, x.data<float>(), weights->packed.data(), bias, y.data<float>(), io.threads(), &ep);
+        io.set_output(0, std::move(y));
+        return;
+      }
+    }
+    if (y.numel() > 0) conv<float>(s, x.data<float>(), w.data<float>(), bias, y.data<float>(), io.threads(), &ep);
+    io.set_output(0, std::move(y));
+  });
+}
 
 void register_conv(KernelRegistry& registry) {
   registry.add("Conv", make_conv, 1);

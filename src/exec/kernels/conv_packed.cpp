@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/parallel.hpp"
+#include "exec/kernels/conv_phases.hpp"
 
 namespace onnxq::exec {
 
@@ -77,29 +78,54 @@ void pack_block(const float* in, const WindowGeometry& g, int64_t k0, int64_t kc
 }
 
 // Output channels [m_begin, m_end) of one image for the positions of one column tile, from
-// its packed blocks: block_at(k0) is where the block of rows k0.. starts.
+// its packed blocks: block_at(k0) is where the block of rows k0.. starts. `ep` (this
+// image's, or null) is applied with the last K block.
 template <class BlockAt>
 void multiply_tile(const float* w, int64_t K, const float* bias, int64_t m_begin, int64_t m_end, int64_t n0,
-                   int64_t cols, int64_t N, float* out, BlockAt block_at) {
+                   int64_t cols, int64_t N, float* out, const ConvEpilogue* ep, BlockAt block_at) {
 #if defined(ONNXQ_GEMM_AVX512)
   const int64_t col_panels = (cols + kCols - 1) / kCols;
   for (int64_t k0 = 0; k0 < K; k0 += kBlockK) {
     const int64_t kc = std::min(kBlockK, K - k0);
     const float* panels = block_at(k0);
+    const bool last = k0 + kc == K;
     for (int64_t m = m_begin; m < m_end; m += kRows) {
       const int rows = static_cast<int>(std::min<int64_t>(kRows, m_end - m));
-      for (int64_t p = 0; p < col_panels; ++p)
+      for (int64_t p = 0; p < col_panels; ++p) {
+        const int64_t at = m * N + n0 + p * kCols;
+        ConvEpilogue tile_ep;
+        if (ep && last) {
+          tile_ep = *ep;
+          if (ep->scale) tile_ep.scale = ep->scale + m, tile_ep.shift = ep->shift + m;
+          if (ep->residual) tile_ep.residual = ep->residual + at;
+        }
         conv_packed_detail::micro_kernel_avx512(rows, static_cast<int>(std::min<int64_t>(kCols, cols - p * kCols)),
-                                                kc, w + m * K + k0, K, panels + p * kc * kCols,
-                                                out + m * N + n0 + p * kCols, N, bias ? bias + m : nullptr, k0 > 0);
+                                                kc, w + m * K + k0, K, panels + p * kc * kCols, out + at, N,
+                                                bias ? bias + m : nullptr, k0 > 0, ep && last ? &tile_ep : nullptr);
+      }
     }
   }
 #else
-  (void)w, (void)K, (void)bias, (void)m_begin, (void)m_end, (void)n0, (void)cols, (void)N, (void)out, (void)block_at;
+  (void)w, (void)K, (void)bias, (void)m_begin, (void)m_end, (void)n0, (void)cols, (void)N, (void)out, (void)ep,
+      (void)block_at;
 #endif
 }
 
 }  // namespace
+
+void apply_conv_epilogue(const ConvEpilogue& ep, int64_t m_begin, int64_t m_end, int64_t n, float* y, int64_t ldy) {
+  for (int64_t m = m_begin; m < m_end; ++m) {
+    float* row = y + m * ldy;
+    const float* res = ep.residual ? ep.residual + m * ldy : nullptr;
+    for (int64_t i = 0; i < n; ++i) {
+      float v = row[i];
+      if (ep.scale) v = v * ep.scale[m] + ep.shift[m];
+      if (res) v = v + res[i];
+      if (ep.relu) v = v < 0 ? 0.0f : v;
+      row[i] = v;
+    }
+  }
+}
 
 bool conv2d_packed_available() {
 #if defined(ONNXQ_GEMM_AVX512)
@@ -110,7 +136,85 @@ bool conv2d_packed_available() {
 #endif
 }
 
-void conv2d_packed(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int threads) {
+void conv2d_packed(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int threads,
+                   const ConvEpilogue* ep) {
+  if (!conv_packed_detail::conv2d_direct(s, x, w, b, y, threads, ep))
+    conv_packed_detail::conv2d_im2col_blocks(s, x, w, b, y, threads, ep);
+}
+
+namespace conv_packed_detail {
+
+bool conv2d_direct(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int threads,
+                   const ConvEpilogue* ep) {
+#if defined(ONNXQ_GEMM_AVX512)
+  PhaseGrid grid;
+  // 1x1 convolutions gain nothing: their im2col blocks are plain (strided) copies.
+  if (s.geometry.kernel_size() == 1 || !PhaseGrid::of(s, grid)) return false;
+  const int64_t Cg = grid.channels, Mg = s.out_channels / s.group, K = Cg * grid.taps;
+  const int64_t in_size = s.geometry.in_size(), N = s.geometry.out_size(), V = grid.V, Wq = grid.Wq, OW = grid.OW;
+  // Each panel of 32 grid positions: which lanes are outputs, and where the first one goes.
+  const int64_t panels = (V + kCols - 1) / kCols;
+  std::vector<uint32_t> valid(static_cast<size_t>(panels));
+  std::vector<int64_t> first(static_cast<size_t>(panels), -1);
+  for (int64_t q = 0; q < V; ++q) {
+    const int64_t p = q / kCols, ow = q % Wq;
+    if (ow >= OW) continue;
+    valid[static_cast<size_t>(p)] |= uint32_t{1} << (q % kCols);
+    if (first[static_cast<size_t>(p)] < 0) first[static_cast<size_t>(p)] = (q / Wq) * OW + ow;
+  }
+  // The phases, with slack for the last panel's lanes past the grid (read, dropped).
+  // Workers see their own thread_local, so they get the calling thread's by pointer.
+  thread_local std::vector<float> padded;
+  padded.assign(static_cast<size_t>(grid.floats(kCols + s.geometry.kernel[1])), 0.0f);
+  float* const pad = padded.data();
+  const int64_t* const offsets = grid.offsets.data();
+
+  constexpr int64_t kTilePanels = kBlockCols / kCols;
+  const int64_t col_tiles = (panels + kTilePanels - 1) / kTilePanels;
+  const int64_t row_panels = (Mg + kRows - 1) / kRows;
+  // Many small tasks (one output tile each is bit-identical however they are split): with
+  // few, one thread idles at the end of each convolution.
+  const int64_t row_chunks = std::min(row_panels, (16 * std::max(threads, 1) + col_tiles - 1) / col_tiles);
+  const int64_t panels_per_chunk = (row_panels + row_chunks - 1) / row_chunks;
+  for (int64_t image = 0; image < s.batch * s.group; ++image) {
+    const int64_t grp = image % s.group, n = image / s.group;
+    const float* in = x + (n * s.in_channels + grp * Cg) * in_size;
+    const int64_t first_channel = n * s.out_channels + grp * Mg;
+    float* out = y + first_channel * N;
+    const float* wg = w + grp * Mg * K;
+    const float* bias = b ? b + grp * Mg : nullptr;
+    grid.fill(s, in, pad, threads);
+    parallel_for(col_tiles * row_chunks, threads, [&](int64_t task) {
+      const int64_t m_begin = (task / col_tiles) * panels_per_chunk * kRows;
+      const int64_t m_end = std::min(Mg, m_begin + panels_per_chunk * kRows);
+      const int64_t p_begin = (task % col_tiles) * kTilePanels, p_end = std::min(panels, p_begin + kTilePanels);
+      for (int64_t m = m_begin; m < m_end; m += kRows) {
+        const int rows = static_cast<int>(std::min<int64_t>(kRows, m_end - m));
+        for (int64_t p = p_begin; p < p_end; ++p) {
+          const size_t pi = static_cast<size_t>(p);
+          if (!valid[pi]) continue;
+          const int64_t at = m * N + first[pi];
+          ConvEpilogue tile_ep;
+          if (ep) {
+            tile_ep = *ep;
+            if (ep->scale) tile_ep.scale = ep->scale + grp * Mg + m, tile_ep.shift = ep->shift + grp * Mg + m;
+            if (ep->residual) tile_ep.residual = ep->residual + first_channel * N + at;
+          }
+          micro_kernel_direct_avx512(rows, K, wg + m * K, K, pad + p * kCols, offsets, valid[pi], out + at, N,
+                                     bias ? bias + m : nullptr, ep ? &tile_ep : nullptr);
+        }
+      }
+    });
+  }
+  return true;
+#else
+  (void)s, (void)x, (void)w, (void)b, (void)y, (void)threads, (void)ep;
+  return false;
+#endif
+}
+
+void conv2d_im2col_blocks(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int threads,
+                          const ConvEpilogue* ep) {
   const WindowGeometry& g = s.geometry;
   const int64_t taps = g.kernel_size(), in_size = g.in_size(), N = g.out_size();
   const int64_t Cg = s.in_channels / s.group, Mg = s.out_channels / s.group, K = Cg * taps;
@@ -120,8 +224,15 @@ void conv2d_packed(const ConvShape& s, const float* x, const float* w, const flo
   const int64_t want = 4 * std::max(threads, 1);
   auto image_parts = [&](int64_t image) {
     const int64_t grp = image % s.group, n = image / s.group;
-    return std::tuple{x + (n * s.in_channels + grp * Cg) * in_size, w + grp * Mg * K,
-                      y + (n * s.out_channels + grp * Mg) * N, b ? b + grp * Mg : nullptr};
+    const int64_t first = n * s.out_channels + grp * Mg;  // the image's first output channel
+    ConvEpilogue image_ep;
+    if (ep) {
+      image_ep = *ep;
+      if (ep->scale) image_ep.scale = ep->scale + grp * Mg, image_ep.shift = ep->shift + grp * Mg;
+      if (ep->residual) image_ep.residual = ep->residual + first * N;
+    }
+    return std::tuple{x + (n * s.in_channels + grp * Cg) * in_size, w + grp * Mg * K, y + first * N,
+                      b ? b + grp * Mg : nullptr, image_ep};
   };
 
   // Plenty of column tiles: each task packs its own block, in L2, and multiplies it.
@@ -130,11 +241,11 @@ void conv2d_packed(const ConvShape& s, const float* x, const float* w, const flo
                       K * all_panels * kCols <= (int64_t{2} << 20);
   if (!shared) {
     parallel_for(images * col_tiles, threads, [&](int64_t task) {
-      const auto [in, wg, out, bias] = image_parts(task / col_tiles);
+      const auto [in, wg, out, bias, image_ep] = image_parts(task / col_tiles);
       const int64_t n0 = (task % col_tiles) * kBlockCols, cols = std::min(kBlockCols, N - n0);
       thread_local std::vector<float> block;
       block.resize(static_cast<size_t>(kBlockK * kBlockCols));
-      multiply_tile(wg, K, bias, 0, Mg, n0, cols, N, out, [&](int64_t k0) {
+      multiply_tile(wg, K, bias, 0, Mg, n0, cols, N, out, ep ? &image_ep : nullptr, [&](int64_t k0) {
         pack_block(in, g, k0, std::min(kBlockK, K - k0), n0, cols, block.data());
         return block.data();
       });
@@ -154,7 +265,7 @@ void conv2d_packed(const ConvShape& s, const float* x, const float* w, const flo
   float* const base = matrix.data();
   auto block_at = [&](int64_t k0, int64_t n0) { return base + k0 * all_panels * kCols + n0 * std::min(kBlockK, K - k0); };
   for (int64_t image = 0; image < images; ++image) {
-    const auto [in, wg, out, bias] = image_parts(image);
+    const auto [in, wg, out, bias, image_ep] = image_parts(image);
     parallel_for(k_blocks * col_tiles, threads, [&](int64_t task) {
       const int64_t k0 = (task / col_tiles) * kBlockK, n0 = (task % col_tiles) * kBlockCols;
       pack_block(in, g, k0, std::min(kBlockK, K - k0), n0, std::min(kBlockCols, N - n0), block_at(k0, n0));
@@ -165,9 +276,11 @@ void conv2d_packed(const ConvShape& s, const float* x, const float* w, const flo
       const int64_t n0 = (task % col_tiles) * kBlockCols;
       if (m_begin < m_end)
         multiply_tile(wg, K, bias, m_begin, m_end, n0, std::min(kBlockCols, N - n0), N, out,
-                      [&](int64_t k0) { return block_at(k0, n0); });
+                      ep ? &image_ep : nullptr, [&](int64_t k0) { return block_at(k0, n0); });
     });
   }
 }
+
+}  // namespace conv_packed_detail
 
 }  // namespace onnxq::exec

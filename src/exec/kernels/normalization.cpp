@@ -8,6 +8,7 @@
 
 #include "exec/dispatch.hpp"
 #include "exec/kernel.hpp"
+#include "exec/kernels/batch_norm.hpp"
 #include "exec/kernels/families.hpp"
 #include "exec/kernels/lane_math.hpp"
 #include "exec/kernels/reduce_common.hpp"
@@ -72,6 +73,31 @@ std::vector<T> channel_param(const Tensor& t, int64_t n, const std::string& op, 
   return std::vector<T>(v.begin(), v.end());
 }
 
+}  // namespace
+
+template <class T>
+void batch_norm_coefficients(const Tensor& scale_t, const Tensor& B, const Tensor& mean_t, const Tensor& var_t,
+                             int64_t channels, float epsilon, std::vector<T>& a, std::vector<T>& b) {
+  const auto scale = channel_param<double>(scale_t, channels, "BatchNormalization", "scale");
+  const auto bias = channel_param<double>(B, channels, "BatchNormalization", "B");
+  const auto mean = channel_param<double>(mean_t, channels, "BatchNormalization", "mean");
+  const auto var = channel_param<double>(var_t, channels, "BatchNormalization", "var");
+  a.resize(static_cast<size_t>(channels));
+  b.resize(static_cast<size_t>(channels));
+  for (size_t c = 0; c < a.size(); ++c) {
+    const double k = scale[c] / std::sqrt(var[c] + static_cast<double>(epsilon));
+    a[c] = static_cast<T>(k);
+    b[c] = static_cast<T>(bias[c] - mean[c] * k);
+  }
+}
+
+template void batch_norm_coefficients<float>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, int64_t,
+                                             float, std::vector<float>&, std::vector<float>&);
+template void batch_norm_coefficients<double>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, int64_t,
+                                              float, std::vector<double>&, std::vector<double>&);
+
+namespace {
+
 // --- LayerNormalization ---------------------------------------------------------------
 
 void run_layer_norm(int64_t axis_attr, float epsilon, KernelIO& io) {
@@ -132,17 +158,8 @@ void run_batch_norm(float epsilon, KernelIO& io) {
   dispatch_float(
       x.dtype(),
       [&]<class T>(T) {
-        const auto scale = channel_param<double>(io.input(1), channels, "BatchNormalization", "scale");
-        const auto bias = channel_param<double>(io.input(2), channels, "BatchNormalization", "B");
-        const auto mean = channel_param<double>(io.input(3), channels, "BatchNormalization", "mean");
-        const auto var = channel_param<double>(io.input(4), channels, "BatchNormalization", "var");
-        // y = x * a + b with a = scale / sqrt(var + eps), b = B - mean * a.
-        std::vector<T> a(static_cast<size_t>(channels)), b(static_cast<size_t>(channels));
-        for (size_t c = 0; c < a.size(); ++c) {
-          const double k = scale[c] / std::sqrt(var[c] + static_cast<double>(epsilon));
-          a[c] = static_cast<T>(k);
-          b[c] = static_cast<T>(bias[c] - mean[c] * k);
-        }
+        std::vector<T> a, b;
+        batch_norm_coefficients(io.input(1), io.input(2), io.input(3), io.input(4), channels, epsilon, a, b);
         const T* px = x.data<T>();
         T* py = y.data<T>();
         parallel_rows(N * channels, inner, io.threads(), [&](int64_t r) {
