@@ -73,6 +73,20 @@ void SpillFile::write(uint64_t offset, const void* data, uint64_t n) {
   }
 }
 
+void SpillFile::read(uint64_t offset, void* data, uint64_t n) const {
+  auto* p = static_cast<char*>(data);
+  while (n > 0) {
+    const ssize_t done = ::pread(fd_, p, n, static_cast<off_t>(offset));
+    if (done < 0 && errno == EINTR) continue;
+    if (done <= 0)
+      fail(ExitCode::kOutput, std::string("temporary file for quantized weights: read failed: ") +
+                                  (done < 0 ? std::strerror(errno) : "short file"));
+    p += done;
+    offset += static_cast<uint64_t>(done);
+    n -= static_cast<uint64_t>(done);
+  }
+}
+
 Tensor SpillFile::view(DataType dtype, Shape shape, uint64_t offset) {
   const uint64_t n = dtype_storage_bytes(dtype, shape_numel(shape));
   auto mapping = std::make_shared<SpillMapping>();

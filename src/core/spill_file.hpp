@@ -25,6 +25,8 @@ class SpillFile {
   // Writes [data, data + n) at `offset`; safe from several threads on disjoint ranges.
   // kOutput on failure.
   void write(uint64_t offset, const void* data, uint64_t n);
+  // Reads back n bytes written at `offset`. kOutput on failure.
+  void read(uint64_t offset, void* data, uint64_t n) const;
   // The bytes at `offset` (written already) as a read-only tensor: writing through it faults.
   Tensor view(DataType dtype, Shape shape, uint64_t offset);
 

@@ -56,6 +56,22 @@ const CodebookMethodRegistry& codebook_methods();
 // +0); empty otherwise. Ordinary weights stop after about `limit` + 1 values.
 std::vector<float> distinct_values_up_to(std::span<const float> values, int limit);
 
+// The same, fed piece by piece: add() turns false for good once more than `limit` values are seen.
+class DistinctValues {
+ public:
+  explicit DistinctValues(int limit);
+  bool add(std::span<const float> values);
+  std::vector<float> sorted() const;  // ascending; only while add() has not turned false
+
+ private:
+  int limit_;
+  bool over_ = false;
+  size_t mask_;
+  std::vector<uint32_t> slots_;
+  std::vector<bool> used_;
+  std::vector<float> found_;
+};
+
 // A codebook holding exactly `distinct` (ascending): thresholds are the values themselves.
 Codebook exact_codebook(std::vector<float> distinct);
 
@@ -78,16 +94,6 @@ struct CodebookScratch {
   SortScratch sort;
   std::vector<float> sorted;
 };
-
-// build_codebook, also handing back the method's codebook before Lloyd-Max (when refined) and
-// the squared errors of both (codebook_squared_error's, from the sorted values when there are).
-struct BuiltCodebook {
-  Codebook codebook;
-  Codebook start;  // empty unless refined
-  double start_sse = 0;
-};
-BuiltCodebook build_codebook_with_start(std::span<const float> values, const CodebookOptions& options,
-                                        CodebookScratch& scratch);
 
 // Codes of a large group through a table on the top 16 bits of the float keys: a bucket that no
 // threshold splits has one code, the others are searched.
