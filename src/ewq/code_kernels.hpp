@@ -28,10 +28,10 @@ void equal_width_bins(const float* x, int64_t n, float lo, float inv, int bins, 
 void code_sums(const float* x, const uint8_t* codes, int64_t n, double* sum, uint32_t* count);
 
 // Histograms of float order keys (codebook_methods.hpp float_key), for finding order statistics
-// digit by digit. First the top 16 bits of every key: hist[key >> 16]. Then, for keys whose top 16
-// bits have a slot s in `slot16` (0xFFFF: none), bits 8-15: hist[s * 256 + digit]; or, when
-// `slot24` is given, for keys whose bits 8-15 have a slot t in slot24[s * 256 + digit], the low 8
-// bits: hist[t * 256 + (key & 255)].
+// digit by digit. First the top 16 bits of every key: hist[key >> 16]. Then bits 8-15 in the row
+// `slot16` gives the top 16 bits: hist[slot16[key >> 16] * 256 + digit]; or, when `slot24` is
+// given, the low 8 bits in the row it gives bits 8-15 of that row: hist[t * 256 + (key & 255)] with
+// t = slot24[slot16[key >> 16] * 256 + digit]. Unwanted prefixes map to a spare last row.
 void key_histogram16(const float* x, int64_t n, uint32_t* hist);
 void key_histogram_next(const float* x, int64_t n, const uint16_t* slot16, const uint16_t* slot24, uint32_t* hist);
 

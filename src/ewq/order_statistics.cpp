@@ -9,8 +9,6 @@
 namespace onnxq {
 namespace {
 
-constexpr uint16_t kNone = 0xFFFF;
-
 // For each rank, the digit whose cumulative count passes it within `hist` row `row[k]`, and the
 // rank left within that digit.
 void descend(const uint32_t* hist, const std::vector<uint32_t>& row, std::vector<int64_t>& left, std::vector<uint32_t>& digit) {
@@ -41,18 +39,23 @@ std::vector<float> values_at_ranks(const ValueChunks& values, const uint32_t* hi
       left[k] = ranks[k] - before;
     }
   }
+  // Rows of the next histograms, one per wanted prefix, the spare one last (at most 256 rows
+  // with `ranks` below 256).
+  constexpr uint16_t kUnset = 0xFFFF;
   auto& slots16 = scratch.slots16;
-  slots16.assign(65536, kNone);
+  slots16.assign(65536, kUnset);
   std::vector<uint32_t> row(m);
-  uint32_t rows = 0;
+  uint16_t rows = 0;
   for (size_t k = 0; k < m; ++k) {
-    if (slots16[top[k]] == kNone) slots16[top[k]] = static_cast<uint16_t>(rows++);
+    if (slots16[top[k]] == kUnset) slots16[top[k]] = rows++;
     row[k] = slots16[top[k]];
   }
+  for (auto& s : slots16)
+    if (s == kUnset) s = rows;
   std::vector<float>& chunk = scratch.chunk;
   chunk.resize(static_cast<size_t>(ValueChunks::kChunk));
   auto count_pass = [&](const uint16_t* slots24, size_t hist_rows) {
-    scratch.hist.assign(hist_rows * 256, 0);
+    scratch.hist.assign((hist_rows + 1) * 256, 0);
     for (int64_t c = 0; c < values.chunks(); ++c)
       key_histogram_next(values.read(c, chunk.data()), values.count(c), slots16.data(), slots24, scratch.hist.data());
   };
@@ -60,13 +63,15 @@ std::vector<float> values_at_ranks(const ValueChunks& values, const uint32_t* hi
   count_pass(nullptr, rows);
   descend(scratch.hist.data(), row, left, mid);
   auto& slots24 = scratch.slots24;
-  slots24.assign(static_cast<size_t>(rows) * 256, kNone);
-  uint32_t rows24 = 0;
+  slots24.assign((static_cast<size_t>(rows) + 1) * 256, kUnset);
+  uint16_t rows24 = 0;
   for (size_t k = 0; k < m; ++k) {
     uint16_t& s = slots24[static_cast<size_t>(row[k]) * 256 + mid[k]];
-    if (s == kNone) s = static_cast<uint16_t>(rows24++);
+    if (s == kUnset) s = rows24++;
     row[k] = s;
   }
+  for (auto& s : slots24)
+    if (s == kUnset) s = rows24;
   // Level 3: the low 8 bits, which complete the key.
   count_pass(slots24.data(), rows24);
   descend(scratch.hist.data(), row, left, low);

@@ -211,6 +211,41 @@ TEST(EwqQuantizer, GivesTheSameBytesForAnyThreadCountAndChangesNothingOnItsOwnOu
   }
 }
 
+TEST(EwqQuantizer, CodesLargeWeightsThroughTheSpillFileAsBuildCodebookCodesThem) {
+  // 640 x 512 floats (1.3 MB): streamed in chunks, coded through the code table and written to the
+  // spill file. An outlier leaves equal-width bins empty, so fastewq's codes are remapped, and 16
+  // codes are packed two per byte at opset 17.
+  Tensor w = gaussian_tensor({640, 512}, 50);
+  w.data<float>()[12345] = 2.0f;
+  const std::span<const float> values(w.data<float>(), static_cast<size_t>(w.numel()));
+  for (const auto method : {CodebookMethod::kEwq, CodebookMethod::kFastEwq})
+    for (const int bins : {256, 16}) {
+      const Codebook c = build_codebook(values, {method, bins, 0});
+      std::vector<float> expected(values.size());
+      for (size_t i = 0; i < values.size(); ++i) expected[i] = c.values[c.code(values[i])];
+      EwqOptions o;
+      o.method = method;
+      o.bins = bins;
+      o.storage = CodebookStorage::kFloat;
+      Model floats = matmul_model(w);
+      quantize_ewq(floats, o);
+      EXPECT_EQ(initializer_values(floats, "w"), expected) << bins;
+      std::string first;
+      for (const int threads : {1, 2}) {
+        o.storage = CodebookStorage::kGather;
+        o.threads = threads;
+        Model m = matmul_model(w);
+        const EwqReport r = quantize_ewq(m, o);
+        ASSERT_EQ(r.tensors.size(), 1u);
+        EXPECT_EQ(r.tensors[0].index_type, bins == 16 ? "uint4x2" : "uint8");
+        if (threads == 1) first = serialized(m);
+        EXPECT_EQ(serialized(m), first);
+        const std::string rebuilt = expose_weight(m, w.shape());
+        EXPECT_EQ(values_of(Executor(m).run({{"x", test::random_tensor({1, 640}, 3)}})[1]), expected) << bins;
+      }
+    }
+}
+
 TEST(EwqQuantizer, NamesTheWeightHoldingANaN) {
   Tensor w = gaussian_tensor({64, 32}, 5);
   w.data<float>()[77] = std::nanf("");
