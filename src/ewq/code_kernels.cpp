@@ -151,6 +151,11 @@ ONNXQ_CPU_CLONES void uniform_error(const float* x, int64_t n, float scale, floa
 
 namespace {
 
+// g = (x - lo) * inv in float is within about 5e-5 of the exact (x - lo) / width for up to 256
+// bins (three roundings of values below 256), so a guess whose fraction is further than this
+// from an integer is the bin already; only the others need the comparisons with the thresholds.
+constexpr float kNearEdge = 1.0f / 1024;
+
 // The guess clamped to [0, bins - 1] then truncated, moved down when x is not above its bin's
 // lower threshold and up when above the next one.
 inline uint8_t equal_width_bin(float v, float lo, float inv, float top, const float* above) {
@@ -168,12 +173,19 @@ __attribute__((target("avx512f"))) int64_t bins_avx512(const float* x, int64_t n
                                                        const float* above, uint8_t* out) {
   const __m512 vlo = _mm512_set1_ps(lo), vinv = _mm512_set1_ps(inv), vtop = _mm512_set1_ps(top), zero = _mm512_setzero_ps();
   const __m512i one = _mm512_set1_epi32(1);
+  const __m512 near_lo = _mm512_set1_ps(kNearEdge), near_hi = _mm512_set1_ps(1.0f - kNearEdge);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m512 v = _mm512_loadu_ps(x + i);
     __m512 g = _mm512_mul_ps(_mm512_sub_ps(v, vlo), vinv);
     g = _mm512_min_ps(_mm512_max_ps(g, zero), vtop);
     __m512i b = _mm512_cvttps_epi32(g);
+    const __m512 frac = _mm512_sub_ps(g, _mm512_cvtepi32_ps(b));
+    const __mmask16 near = _mm512_cmp_ps_mask(frac, near_lo, _CMP_LT_OQ) | _mm512_cmp_ps_mask(frac, near_hi, _CMP_GT_OQ);
+    if (!near) {  // far from every edge: the guess is the bin
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm512_cvtepi32_epi8(b));
+      continue;
+    }
     const __mmask16 down = _mm512_cmp_ps_mask(v, _mm512_i32gather_ps(b, above, 4), _CMP_NGT_UQ);
     b = _mm512_mask_sub_epi32(b, down, b, one);
     const __mmask16 up = _mm512_cmp_ps_mask(v, _mm512_i32gather_ps(b, above + 1, 4), _CMP_GT_OQ);
@@ -187,12 +199,20 @@ __attribute__((target("avx2"))) int64_t bins_avx2(const float* x, int64_t n, flo
                                                   const float* above, uint8_t* out) {
   const __m256 vlo = _mm256_set1_ps(lo), vinv = _mm256_set1_ps(inv), vtop = _mm256_set1_ps(top), zero = _mm256_setzero_ps();
   const __m256i ones = _mm256_set1_epi32(-1);
+  const __m256 near_lo = _mm256_set1_ps(kNearEdge), near_hi = _mm256_set1_ps(1.0f - kNearEdge);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 v = _mm256_loadu_ps(x + i);
     __m256 g = _mm256_mul_ps(_mm256_sub_ps(v, vlo), vinv);
     g = _mm256_min_ps(_mm256_max_ps(g, zero), vtop);
     __m256i b = _mm256_cvttps_epi32(g);
+    const __m256 frac = _mm256_sub_ps(g, _mm256_cvtepi32_ps(b));
+    const __m256 near = _mm256_or_ps(_mm256_cmp_ps(frac, near_lo, _CMP_LT_OQ), _mm256_cmp_ps(frac, near_hi, _CMP_GT_OQ));
+    if (_mm256_testz_ps(near, near)) {  // far from every edge: the guess is the bin
+      const __m128i b16 = _mm_packs_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), _mm_packus_epi16(b16, b16));
+      continue;
+    }
     const __m256 above_b = _mm256_cmp_ps(v, _mm256_i32gather_ps(above, b, 4), _CMP_GT_OQ);
     b = _mm256_add_epi32(b, _mm256_andnot_si256(_mm256_castps_si256(above_b), ones));  // -1 unless above
     const __m256 above_next = _mm256_cmp_ps(v, _mm256_i32gather_ps(above + 1, b, 4), _CMP_GT_OQ);
