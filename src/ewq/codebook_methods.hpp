@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/scratch_buffer.hpp"
 #include "onnxq/ewq.hpp"
 
 namespace onnxq {
@@ -89,10 +90,10 @@ class CodeSearch {
   std::vector<float> t_;
 };
 
-// Buffers build_codebook reuses from one group of values to the next.
+// Buffers sorting reuses from one group of values to the next.
 struct CodebookScratch {
   SortScratch sort;
-  std::vector<float> sorted;
+  ScratchBuffer<float> sorted;
 };
 
 // Codes of a large group through a table on the top 16 bits of the float keys: a bucket that no

@@ -218,8 +218,8 @@ class EwqQuantizer {
   // next instead of faulting in fresh pages for each.
   struct Scratch {
     GroupScratch group;
-    std::vector<float> all, unit;
-    std::vector<uint8_t> all_codes;
+    ScratchBuffer<float> all, unit;
+    ScratchBuffer<uint8_t> all_codes;
   };
   std::unique_ptr<Scratch> acquire() {
     std::lock_guard lock(pool_mutex_);
@@ -281,13 +281,11 @@ class EwqQuantizer {
     } else {
       // Channels are strided: the whole weight is read once into a reused buffer, each channel
       // gathered, coded, and its codes scattered back to element order.
-      scratch->all.resize(static_cast<size_t>(n));
-      values.read_range(0, n, scratch->all.data());
-      const float* data = scratch->all.data();
-      scratch->all_codes.resize(static_cast<size_t>(n));
-      uint8_t* all_codes = scratch->all_codes.data();
-      scratch->unit.resize(static_cast<size_t>(outer * inner));
-      float* u = scratch->unit.data();
+      float* data = scratch->all.get(static_cast<size_t>(n));
+      values.read_range(0, n, data);
+      uint8_t* all_codes = scratch->all_codes.get(static_cast<size_t>(n));
+      const auto unit_size = static_cast<size_t>(outer * inner);
+      float* u = scratch->unit.get(unit_size);
       for (int64_t c = 0; c < units; ++c) {
         if (inner == 1) {  // a column: one value per row
           for (int64_t o = 0; o < outer; ++o) u[o] = data[o * units + c];
@@ -295,7 +293,7 @@ class EwqQuantizer {
           for (int64_t o = 0; o < outer; ++o) std::memcpy(u + o * inner, data + (o * units + c) * inner, inner * sizeof(float));
         }
         TensorSink unit_codes(nullptr, DataType::kUInt8, {outer * inner});
-        GroupCoding g = code_group(ValueChunks(std::span<const float>(scratch->unit)), copts, int4, scratch->group, unit_codes);
+        GroupCoding g = code_group(ValueChunks(std::span<const float>(u, unit_size)), copts, int4, scratch->group, unit_codes);
         add(g);
         const Tensor uc = unit_codes.tensor();
         const uint8_t* k = uc.data<uint8_t>();

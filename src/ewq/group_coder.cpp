@@ -85,13 +85,12 @@ GroupCoding code_group(const ValueChunks& values, const CodebookOptions& options
     means_from_sums = true;
   } else if (!equal_width) {
     const CodebookMethodEntry& method = codebook_methods().get(options.method);
-    scratch.all.resize(static_cast<size_t>(n));
-    values.read_range(0, n, scratch.all.data());
-    const std::span<const float> all(scratch.all.data(), static_cast<size_t>(n));
-    auto& sorted = scratch.codebook.sorted;
-    if (sorted.size() < all.size()) sorted.resize(all.size());
-    sort_floats(all, sorted.data(), scratch.codebook.sort);
-    const std::span<const float> in_order(sorted.data(), all.size());
+    float* all_values = scratch.all.get(static_cast<size_t>(n));
+    values.read_range(0, n, all_values);
+    const std::span<const float> all(all_values, static_cast<size_t>(n));
+    float* sorted = scratch.codebook.sorted.get(all.size());
+    sort_floats(all, sorted, scratch.codebook.sort);
+    const std::span<const float> in_order(sorted, all.size());
     g.codebook = method.start(all, in_order, bins);
     if (options.refine > 0) {
       g.start = g.codebook;

@@ -13,7 +13,7 @@ namespace onnxq {
 struct GroupScratch {
   std::vector<float> chunk;       // one chunk of values
   std::vector<uint8_t> codes;     // one chunk of codes
-  std::vector<float> all;         // every value, for the paths that sort
+  ScratchBuffer<float> all;       // every value, for the paths that sort
   std::vector<uint32_t> hist;     // order-statistics histograms
   std::vector<uint16_t> slots16, slots24;
   std::vector<double> sums;       // per code, four interleaved sets
