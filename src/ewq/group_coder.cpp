@@ -4,6 +4,7 @@
 #include "ewq/group_coder.hpp"
 
 #include <cmath>
+#include <optional>
 
 #include "ewq/code_kernels.hpp"
 #include "onnxq/quant_math.hpp"
@@ -13,6 +14,7 @@ namespace {
 
 constexpr int64_t kTableMin = int64_t{1} << 18;   // groups this large code through a CodeTable
 constexpr int64_t kSelectMin = int64_t{1} << 16;  // and find equal-count cuts without sorting
+constexpr int64_t kResidentMax = int64_t{1} << 22;  // values read once into memory (16 MB)
 
 float symmetric_scale(float lo, float hi, DataType type) {
   return compute_quant_params(lo, hi, quant_range(type, true, false), true).scale;
@@ -43,8 +45,16 @@ std::vector<float> thresholds_from_cuts(const std::vector<float>& uppers, float 
 
 }  // namespace
 
-GroupCoding code_group(const ValueChunks& values, const CodebookOptions& options, bool int4_reference,
+GroupCoding code_group(const ValueChunks& source, const CodebookOptions& options, bool int4_reference,
                        GroupScratch& scratch, TensorSink& codes) {
+  // A group read from a file that fits the scratch is read once, not once per pass.
+  std::optional<ValueChunks> resident;
+  if (!source.in_place() && source.size() <= kResidentMax) {
+    float* all = scratch.all.get(static_cast<size_t>(source.size()));
+    source.read_range(0, source.size(), all);
+    resident.emplace(std::span<const float>(all, static_cast<size_t>(source.size())));
+  }
+  const ValueChunks& values = resident ? *resident : source;
   if (options.bins < 2 || options.bins > 256)
     fail(ExitCode::kUsage, "--bins must be 2 to 256, not " + std::to_string(options.bins));
   GroupCoding g;
@@ -86,7 +96,7 @@ GroupCoding code_group(const ValueChunks& values, const CodebookOptions& options
   } else if (!equal_width) {
     const CodebookMethodEntry& method = codebook_methods().get(options.method);
     float* all_values = scratch.all.get(static_cast<size_t>(n));
-    values.read_range(0, n, all_values);
+    if (!resident) values.read_range(0, n, all_values);
     const std::span<const float> all(all_values, static_cast<size_t>(n));
     float* sorted = scratch.codebook.sorted.get(all.size());
     sort_floats(all, sorted, scratch.codebook.sort);

@@ -22,6 +22,7 @@ class ValueChunks {
       : ValueChunks(reinterpret_cast<const std::byte*>(values.data()), static_cast<int64_t>(values.size())) {}
 
   int64_t size() const { return n_; }
+  bool in_place() const { return in_place_; }
   int64_t chunks() const { return (n_ + kChunk - 1) / kChunk; }
   int64_t count(int64_t c) const { return std::min(kChunk, n_ - c * kChunk); }
   // Chunk c's values: in place when they can be read there, else copied into `buffer` (kChunk floats).
