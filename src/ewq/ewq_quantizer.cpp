@@ -1,5 +1,6 @@
 // The `onnxq ewq` driver: find weights, choose bins, build codebooks in parallel (one weight per
 // chunk, so results never depend on the thread count), then store them.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -92,8 +93,14 @@ class EwqQuantizer {
       if (j.bins > 0) work.push_back(&j);
     for (Job* j : work)
       if (!spill_ && shape_numel(proto_shape(*j->proto)) * 4 >= kSpillMinBytes) spill_ = SpillFile::create();
-    parallel_for(static_cast<int64_t>(work.size()), threads, [&](int64_t i) {
-      Job& j = *work[i];
+    // Largest first, so no thread is left alone with a big weight at the end; each job's results
+    // are its own, so the order changes nothing in the output.
+    std::vector<Job*> order = work;
+    std::stable_sort(order.begin(), order.end(), [](const Job* a, const Job* b) {
+      return shape_numel(proto_shape(*a->proto)) > shape_numel(proto_shape(*b->proto));
+    });
+    parallel_for(static_cast<int64_t>(order.size()), threads, [&](int64_t i) {
+      Job& j = *order[i];
       with_context("weight '" + j.name + "' of node '" + j.node + "'", [&] { process(j); });
     });
     store(work);
@@ -219,7 +226,7 @@ class EwqQuantizer {
   struct Scratch {
     GroupScratch group;
     ScratchBuffer<float> all, unit;
-    ScratchBuffer<uint8_t> all_codes;
+    ScratchBuffer<uint8_t> all_codes, unit_codes;
   };
   std::unique_ptr<Scratch> acquire() {
     std::lock_guard lock(pool_mutex_);
@@ -285,25 +292,36 @@ class EwqQuantizer {
       values.read_range(0, n, data);
       uint8_t* all_codes = scratch->all_codes.get(static_cast<size_t>(n));
       const auto unit_size = static_cast<size_t>(outer * inner);
-      float* u = scratch->unit.get(unit_size);
-      for (int64_t c = 0; c < units; ++c) {
-        if (inner == 1) {  // a column: one value per row
-          for (int64_t o = 0; o < outer; ++o) u[o] = data[o * units + c];
+      // Columns (inner == 1) are gathered and scattered a block at a time, reading each row's
+      // block of values in one cache line rather than one line per value.
+      const int64_t block = inner == 1 ? 16 : 1;
+      float* u = scratch->unit.get(unit_size * static_cast<size_t>(block));
+      uint8_t* uk = scratch->unit_codes.get(unit_size * static_cast<size_t>(block));
+      for (int64_t c0 = 0; c0 < units; c0 += block) {
+        const int64_t width = std::min(block, units - c0);
+        if (inner == 1) {
+          for (int64_t o = 0; o < outer; ++o)
+            for (int64_t b = 0; b < width; ++b) u[b * outer + o] = data[o * units + c0 + b];
         } else {
-          for (int64_t o = 0; o < outer; ++o) std::memcpy(u + o * inner, data + (o * units + c) * inner, inner * sizeof(float));
+          for (int64_t o = 0; o < outer; ++o) std::memcpy(u + o * inner, data + (o * units + c0) * inner, inner * sizeof(float));
         }
-        TensorSink unit_codes(nullptr, DataType::kUInt8, {outer * inner});
-        GroupCoding g = code_group(ValueChunks(std::span<const float>(u, unit_size)), copts, int4, scratch->group, unit_codes);
-        add(g);
-        const Tensor uc = unit_codes.tensor();
-        const uint8_t* k = uc.data<uint8_t>();
-        const uint8_t* map = g.remap.empty() ? nullptr : g.remap.data();
-        for (int64_t o = 0; o < outer; ++o)
-          for (int64_t i = 0; i < inner; ++i) {
-            const uint8_t code = k[o * inner + i];
-            all_codes[(o * units + c) * inner + i] = map ? map[code] : code;
-          }
-        books.push_back(std::move(g.codebook));
+        for (int64_t b = 0; b < width; ++b) {
+          TensorSink unit_codes(nullptr, DataType::kUInt8, {outer * inner});
+          GroupCoding g = code_group(ValueChunks(std::span<const float>(u + b * unit_size, unit_size)), copts, int4,
+                                     scratch->group, unit_codes);
+          add(g);
+          const Tensor codes_of_unit = unit_codes.tensor();
+          const uint8_t* k = codes_of_unit.data<uint8_t>();
+          uint8_t* to = uk + b * unit_size;
+          for (size_t i = 0; i < unit_size; ++i) to[i] = g.remap.empty() ? k[i] : g.remap[k[i]];
+          books.push_back(std::move(g.codebook));
+        }
+        if (inner == 1) {
+          for (int64_t o = 0; o < outer; ++o)
+            for (int64_t b = 0; b < width; ++b) all_codes[o * units + c0 + b] = uk[b * outer + o];
+        } else {
+          for (int64_t o = 0; o < outer; ++o) std::memcpy(all_codes + (o * units + c0) * inner, uk + o * inner, inner);
+        }
       }
       raw.write(0, all_codes, static_cast<uint64_t>(n));
     }
