@@ -47,25 +47,6 @@ double sqnr_db(double signal, double noise) {
   return 10.0 * std::log10(signal / noise);
 }
 
-// A weight's float data where it is stored, or, when the stored bytes are misaligned, a copy in
-// `bounce` (reused from weight to weight: no fresh pages to fault in).
-Tensor read_weight(const Model& model, const onnx::TensorProto& proto, std::vector<float>* bounce = nullptr) {
-  if (proto.data_type() == onnx::TensorProto::FLOAT) {
-    const std::span<const std::byte> bytes = model.stored_bytes(proto);
-    const Shape shape = proto_shape(proto);
-    const auto n = static_cast<uint64_t>(shape_numel(shape));
-    if (!bytes.empty() && n * 4 == bytes.size()) {
-      auto* p = const_cast<std::byte*>(bytes.data());
-      if (reinterpret_cast<uintptr_t>(p) % alignof(float) == 0) return Tensor::view(DataType::kFloat, shape, p, nullptr);
-      if (!bounce) return Tensor::from_bytes(DataType::kFloat, shape, p, bytes.size());
-      if (bounce->size() < n) bounce->resize(n);
-      std::memcpy(bounce->data(), p, bytes.size());
-      return Tensor::view(DataType::kFloat, shape, reinterpret_cast<std::byte*>(bounce->data()), nullptr);
-    }
-  }
-  return model.tensor_data(proto);
-}
-
 std::string method_label(const EwqOptions& o) {
   std::string m = codebook_methods().get(o.method).name;
   return o.refine > 0 ? m + "+refine" : m;
@@ -197,8 +178,14 @@ class EwqQuantizer {
       if (j.bins > 0) cand.push_back(&j);
     if (cand.empty()) return;
     parallel_for(static_cast<int64_t>(cand.size()), threads, [&](int64_t i) {
-      const Tensor w = read_weight(model_, *cand[i]->proto);
-      cand[i]->entropy = weight_entropy_bits({w.data<float>(), static_cast<size_t>(w.numel())});
+      auto scratch = acquire();
+      Tensor decoded;
+      const std::span<const std::byte> bytes = float_bytes(*cand[i]->proto, decoded);
+      const int64_t n = shape_numel(proto_shape(*cand[i]->proto));
+      float* values = scratch->all.get(static_cast<size_t>(n));
+      ValueChunks(bytes.data(), n).read_range(0, n, values);
+      cand[i]->entropy = weight_entropy_bits({values, static_cast<size_t>(n)});
+      release(std::move(scratch));
     });
     double mean = 0, var = 0;
     for (auto* j : cand) mean += j->entropy;
