@@ -213,7 +213,7 @@ class EwqQuantizer {
   struct Scratch {
     GroupScratch group;
     ScratchBuffer<float> all, unit;
-    ScratchBuffer<uint8_t> all_codes, unit_codes;
+    ScratchBuffer<uint8_t> all_codes, unit_codes, raw_codes;
   };
   std::unique_ptr<Scratch> acquire() {
     std::lock_guard lock(pool_mutex_);
@@ -256,7 +256,12 @@ class EwqQuantizer {
     const bool int4 = j.bins <= 16;
     // Codes as the coding pass finds them, before any remapping or packing.
     SpillFile* spill = n * 4 >= kSpillMinBytes ? spill_.get() : nullptr;
-    TensorSink raw(spill, DataType::kUInt8, {n});
+    // Codes that will be packed or turned into floats stay in reused memory; others are stored as
+    // they are, so they go where they are saved from.
+    const bool rewritten = options_.storage == CodebookStorage::kFloat || index_layout(j.bins, opset_) != IndexLayout::kUInt8;
+    TensorSink raw = rewritten ? TensorSink::borrowed(reinterpret_cast<std::byte*>(scratch->raw_codes.get(static_cast<size_t>(n))),
+                                                      DataType::kUInt8, {n})
+                               : TensorSink(spill, DataType::kUInt8, {n});
     std::vector<Codebook> books;
     std::vector<uint8_t> remap;  // per tensor: code of each raw code, when they differ
     double signal = 0, noise = 0, start_noise = 0, int8_noise = 0, int4_noise = 0;

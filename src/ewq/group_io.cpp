@@ -37,6 +37,14 @@ TensorSink::TensorSink(SpillFile* spill, DataType dtype, Shape shape) : spill_(s
   }
 }
 
+TensorSink TensorSink::borrowed(std::byte* memory, DataType dtype, Shape shape) {
+  TensorSink sink;
+  sink.dtype_ = dtype;
+  sink.memory_ = Tensor::view(dtype, shape, memory, nullptr);
+  sink.shape_ = std::move(shape);
+  return sink;
+}
+
 void TensorSink::write(uint64_t offset, const void* data, uint64_t n) {
   if (spill_)
     spill_->write(offset_ + offset, data, n);

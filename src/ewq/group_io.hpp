@@ -42,6 +42,8 @@ class TensorSink {
  public:
   TensorSink() = default;
   TensorSink(SpillFile* spill, DataType dtype, Shape shape);
+  // Writes into `memory` (kept alive by the caller), for results that are read back, not stored.
+  static TensorSink borrowed(std::byte* memory, DataType dtype, Shape shape);
 
   bool discards() const { return !spill_ && !memory_.defined(); }
   void write(uint64_t offset, const void* data, uint64_t n);
