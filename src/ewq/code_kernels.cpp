@@ -239,18 +239,18 @@ void equal_width_bins(const float* x, int64_t n, float lo, float inv, int bins, 
   for (; i < n; ++i) out[i] = equal_width_bin(x[i], lo, inv, top, above);
 }
 
-void code_sums(const float* x, const uint8_t* codes, int64_t n, double* sum, uint32_t* count) {
+void code_sums(const float* x, const uint8_t* codes, int64_t n, CodeSum* sums) {
   int64_t i = 0;
   for (; i + 4 <= n; i += 4)
     for (int s = 0; s < 4; ++s) {
-      const size_t slot = static_cast<size_t>(s) * 256 + codes[i + s];
-      sum[slot] += x[i + s];
-      ++count[slot];
+      CodeSum& c = sums[s * 256 + codes[i + s]];
+      c.sum += x[i + s];
+      ++c.count;
     }
   for (int s = 0; i < n; ++i, ++s) {
-    const size_t slot = static_cast<size_t>(s) * 256 + codes[i];
-    sum[slot] += x[i];
-    ++count[slot];
+    CodeSum& c = sums[s * 256 + codes[i]];
+    c.sum += x[i];
+    ++c.count;
   }
 }
 

@@ -23,9 +23,15 @@ void uniform_error(const float* x, int64_t n, float scale, float qmax, double* s
 // above[b] < x <= above[b + 1] (above[0] = -inf, above[bins] = +inf, so extremes stay inside).
 void equal_width_bins(const float* x, int64_t n, float lo, float inv, int bins, const float* above, uint8_t* out);
 
-// Per-code member counts and sums, in four interleaved sets (element i to set i % 4) so
-// consecutive members of one code don't wait on each other: count[set * 256 + code].
-void code_sums(const float* x, const uint8_t* codes, int64_t n, double* sum, uint32_t* count);
+// A code's members: their sum and count, side by side so one cache line holds both.
+struct CodeSum {
+  double sum = 0;
+  uint64_t count = 0;
+};
+
+// Per-code member sums and counts, in four interleaved sets (element i to set i % 4) so
+// consecutive members of one code don't wait on each other: sums[set * 256 + code].
+void code_sums(const float* x, const uint8_t* codes, int64_t n, CodeSum* sums);
 
 // Histograms of float order keys (codebook_methods.hpp float_key), for finding order statistics
 // digit by digit. First the top 16 bits of every key: hist[key >> 16]. Then bits 8-15 in the row

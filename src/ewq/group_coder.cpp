@@ -126,8 +126,7 @@ GroupCoding code_group(const ValueChunks& source, const CodebookOptions& options
   // The coding pass: codes, per-code sums, x^2 and the uniform grids' errors.
   const float scale8 = symmetric_scale(lo, hi, DataType::kInt8);
   const float scale4 = int4_reference ? symmetric_scale(lo, hi, DataType::kInt4) : 1.0f;
-  scratch.sums.assign(4 * 256, 0.0);
-  scratch.counts.assign(4 * 256, 0);
+  scratch.sums.assign(4 * 256, CodeSum{});
   double signal[kCodeLanes] = {}, err8[kCodeLanes] = {}, err4[kCodeLanes] = {};
   std::optional<CodeTable> table;
   std::optional<CodeSearch> search;
@@ -147,7 +146,7 @@ GroupCoding code_group(const ValueChunks& source, const CodebookOptions& options
       for (int64_t i = 0; i < m; ++i) code[i] = table->code(x[i]);
     else
       for (int64_t i = 0; i < m; ++i) code[i] = search->code(x[i]);
-    code_sums(x, code, m, scratch.sums.data(), scratch.counts.data());
+    code_sums(x, code, m, scratch.sums.data());
     uniform_error(x, m, scale8, 127.0f, signal, err8, scale4, 7.0f, int4_reference ? err4 : nullptr);
     if (!codes.discards()) codes.write(static_cast<uint64_t>(c * ValueChunks::kChunk), code, static_cast<uint64_t>(m));
   }
@@ -155,8 +154,8 @@ GroupCoding code_group(const ValueChunks& source, const CodebookOptions& options
   std::vector<int64_t> count(256, 0);
   for (int set = 0; set < 4; ++set)
     for (int k = 0; k < 256; ++k) {
-      sum[k] += scratch.sums[set * 256 + k];
-      count[k] += scratch.counts[set * 256 + k];
+      sum[k] += scratch.sums[set * 256 + k].sum;
+      count[k] += static_cast<int64_t>(scratch.sums[set * 256 + k].count);
     }
   for (int j = 0; j < kCodeLanes; ++j) {
     g.signal += signal[j];

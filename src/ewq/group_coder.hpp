@@ -4,6 +4,7 @@
 #include <limits>
 #include <vector>
 
+#include "ewq/code_kernels.hpp"
 #include "ewq/codebook_methods.hpp"
 #include "ewq/group_io.hpp"
 
@@ -16,8 +17,7 @@ struct GroupScratch {
   ScratchBuffer<float> all;       // every value, for the paths that sort
   std::vector<uint32_t> hist;     // order-statistics histograms
   std::vector<uint16_t> slots16, slots24;
-  std::vector<double> sums;       // per code, four interleaved sets
-  std::vector<uint32_t> counts;
+  std::vector<CodeSum> sums;      // per code, four interleaved sets
   CodebookScratch codebook;
 };
 
