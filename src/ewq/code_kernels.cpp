@@ -254,6 +254,47 @@ void code_sums(const float* x, const uint8_t* codes, int64_t n, CodeSum* sums) {
   }
 }
 
+namespace {
+
+#if ONNXQ_EWQ_X86
+// Sixteen codes at a time; returns how many values it coded (it stops before a vector holding a
+// bucket several thresholds split, which the scalar code searches).
+__attribute__((target("avx512f"))) int64_t table_codes_avx512(const float* x, int64_t n, const uint16_t* table,
+                                                              const float* split, uint8_t* out) {
+  const __m512i sign = _mm512_set1_epi32(static_cast<int>(0x80000000u)), low16 = _mm512_set1_epi32(0xFFFF);
+  const __m512i search = _mm512_set1_epi32(0xFFFF), one = _mm512_set1_epi32(1);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    const __m512i u = _mm512_castps_si512(v);
+    // float_key: negative values flip every bit, the others only the sign.
+    const __mmask16 negative = _mm512_test_epi32_mask(u, sign);
+    const __m512i key = _mm512_mask_xor_epi32(_mm512_or_si512(u, sign), negative, u, _mm512_set1_epi32(-1));
+    const __m512i bucket = _mm512_srli_epi32(key, 16);
+    const __m512i c = _mm512_and_si512(_mm512_i32gather_epi32(bucket, table, 2), low16);
+    if (_mm512_cmpeq_epi32_mask(c, search)) break;
+    const __mmask16 above = _mm512_cmp_ps_mask(v, _mm512_i32gather_ps(bucket, split, 4), _CMP_GT_OQ);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm512_cvtepi32_epi8(_mm512_mask_add_epi32(c, above, c, one)));
+  }
+  return i;
+}
+#endif
+
+}  // namespace
+
+void CodeTable::codes(const float* x, int64_t n, uint8_t* out) const {
+  int64_t i = 0;
+  while (i < n) {
+#if ONNXQ_EWQ_X86
+    static const bool avx512 = __builtin_cpu_supports("avx512f");
+    if (avx512) i += table_codes_avx512(x + i, n - i, table_.data(), split_.data(), out + i);
+#endif
+    // The rest, or the next 16 values from the one the vector loop stopped at.
+    const int64_t stop = std::min(n, i + 16);
+    for (; i < stop; ++i) out[i] = code(x[i]);
+  }
+}
+
 void key_histogram16(const float* x, int64_t n, uint32_t* hist) {
   for (int64_t i = 0; i < n; ++i) ++hist[float_key(x[i]) >> 16];
 }

@@ -40,7 +40,7 @@ Codebook build_codebook(std::span<const float> values, const CodebookOptions& op
 }
 
 CodeTable::CodeTable(const Codebook& codebook)
-    : search_(codebook.thresholds), table_(65536), split_(65536, std::numeric_limits<float>::infinity()) {
+    : search_(codebook.thresholds), table_(65537), split_(65536, std::numeric_limits<float>::infinity()) {
   // Buckets ascend with their keys, so the codes of their ends are two merges with the thresholds.
   // Finite values never land in the buckets of NaN and infinity, whatever the table says there.
   const std::vector<float>& t = codebook.thresholds;

@@ -108,12 +108,14 @@ class CodeTable {
       return search_.code(x);
     return static_cast<uint8_t>(c + (x > split_[b] ? 1 : 0));
   }
+  // code() of n values (AVX-512 gathers where the CPU has them; the same codes).
+  void codes(const float* x, int64_t n, uint8_t* out) const;
 
  private:
   static constexpr uint16_t kSearch = 0xFFFF;
   CodeSearch search_;
   // Per bucket: its lowest code and the one threshold inside it (+inf when none); kSearch when
-  // several thresholds split it.
+  // several thresholds split it. The table has a spare entry: the gathers read 4 bytes at 2 b.
   std::vector<uint16_t> table_;
   std::vector<float> split_;
 };

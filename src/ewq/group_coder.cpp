@@ -143,7 +143,7 @@ GroupCoding code_group(const ValueChunks& source, const CodebookOptions& options
     if (equal_width)
       equal_width_bins(x, m, lo, inv, bins, above.data(), code);
     else if (table)
-      for (int64_t i = 0; i < m; ++i) code[i] = table->code(x[i]);
+      table->codes(x, m, code);
     else
       for (int64_t i = 0; i < m; ++i) code[i] = search->code(x[i]);
     code_sums(x, code, m, scratch.sums.data());

@@ -71,6 +71,20 @@ TEST(CodeKernels, UniformErrorAddsQuantizeValuesErrorLaneByLane) {
   }
 }
 
+TEST(CodeTable, CodesAVectorAsCodebookCodeDoesIncludingBucketsSplitByManyThresholds) {
+  // Thresholds a few ulps apart share a 16-bit key bucket (searched); the others sit alone.
+  Codebook c;
+  float t = 1.0f;
+  for (int k = 0; k < 20; ++k) c.thresholds.push_back(t = std::nextafter(t, 2.0f));
+  for (int k = 1; k <= 40; ++k) c.thresholds.push_back(1.0f + 0.05f * static_cast<float>(k));
+  c.values.assign(c.thresholds.size() + 1, 0.0f);
+  std::vector<float> v = spread(4099, 4, 0.5f, 3.5f);
+  for (size_t i = 0; i < 200; ++i) v[1000 + 7 * i] = std::nextafter(1.0f, 2.0f) + static_cast<float>(i % 30) * 1e-7f;
+  std::vector<uint8_t> got(v.size());
+  CodeTable(c).codes(v.data(), static_cast<int64_t>(v.size()), got.data());
+  for (size_t i = 0; i < v.size(); ++i) EXPECT_EQ(got[i], c.code(v[i])) << "x = " << v[i];
+}
+
 TEST(CodeKernels, ScanExtremesFindsMinMaxAndAnyNonFiniteValue) {
   std::vector<float> v = spread(999, 3, -2.0f, 3.0f);
   v[500] = -7.5f;
