@@ -54,9 +54,7 @@ std::shared_ptr<SpillFile> SpillFile::create() {
 SpillFile::~SpillFile() { ::close(fd_); }
 
 uint64_t SpillFile::reserve(uint64_t n) {
-  const uint64_t offset = size_;
-  size_ += (n + kPage - 1) / kPage * kPage;
-  return offset;
+  return size_.fetch_add((n + kPage - 1) / kPage * kPage);
 }
 
 void SpillFile::write(uint64_t offset, const void* data, uint64_t n) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -20,7 +21,7 @@ class SpillFile {
   SpillFile(const SpillFile&) = delete;
   SpillFile& operator=(const SpillFile&) = delete;
 
-  // Room for n bytes at a page-aligned offset, returned.
+  // Room for n bytes at a page-aligned offset, returned; safe from several threads.
   uint64_t reserve(uint64_t n);
   // Writes [data, data + n) at `offset`; safe from several threads on disjoint ranges.
   // kOutput on failure.
@@ -33,7 +34,7 @@ class SpillFile {
  private:
   explicit SpillFile(int fd) : fd_(fd) {}
   int fd_;
-  uint64_t size_ = 0;
+  std::atomic<uint64_t> size_{0};  // reserved from several threads at once (ewq codes weights in parallel)
   std::weak_ptr<SpillFile> self_;
 };
 

@@ -246,6 +246,38 @@ TEST(EwqQuantizer, CodesLargeWeightsThroughTheSpillFileAsBuildCodebookCodesThem)
     }
 }
 
+TEST(EwqQuantizer, SpillsSeveralLargeWeightsFromParallelThreadsWithoutMixingThem) {
+  // Three 1.3 MB weights coded at once reserve their spill space concurrently; each weight's stored
+  // codes must be its own, as assign_codes gives them.
+  GraphBuilder g(17);
+  g.input("x", DataType::kFloat, {1, 640}).output("y", DataType::kFloat, {1, 512});
+  const std::vector<Shape> shapes = {{640, 512}, {512, 640}, {640, 512}};
+  std::vector<Tensor> ws;
+  std::string v = "x";
+  for (int i = 0; i < 3; ++i) {
+    ws.push_back(gaussian_tensor(shapes[i], 60 + i));
+    g.initializer("w" + std::to_string(i), ws.back());
+    const std::string out = i == 2 ? "y" : "h" + std::to_string(i);
+    g.node("MatMul", {v, "w" + std::to_string(i)}, {out}, "mm" + std::to_string(i));
+    v = out;
+  }
+  for (const int threads : {2, 3}) {
+    Model m = g.model();
+    EwqOptions o;
+    o.method = CodebookMethod::kFastEwq;
+    o.threads = threads;
+    ASSERT_EQ(quantize_ewq(m, o).tensors.size(), 3u);
+    for (int i = 0; i < 3; ++i) {
+      const std::span<const float> values(ws[i].data<float>(), static_cast<size_t>(ws[i].numel()));
+      std::vector<uint8_t> expected(values.size());
+      assign_codes(values, build_codebook(values, {CodebookMethod::kFastEwq, 256, 0}), expected.data());
+      const Tensor codes = m.tensor_data(*m.find_initializer("w" + std::to_string(i) + "_ewq_codes"));
+      EXPECT_EQ(std::vector<uint8_t>(codes.data<uint8_t>(), codes.data<uint8_t>() + codes.numel()), expected)
+          << "w" << i << ", threads " << threads;
+    }
+  }
+}
+
 TEST(EwqQuantizer, NamesTheWeightHoldingANaN) {
   Tensor w = gaussian_tensor({64, 32}, 5);
   w.data<float>()[77] = std::nanf("");
