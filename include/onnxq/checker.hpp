@@ -22,6 +22,10 @@ CheckResult check_model(const Model& model);
 // <what> model fails the ONNX checker: ..."), caught before anything is written.
 void require_checker_pass(const Model& model, const std::string& what);
 
+// Registers ONNX's operator schemas, which the first check otherwise pays for (tens of ms): call it
+// on a thread while a model loads. Safe to call from several threads.
+void warm_up_checker();
+
 // ONNX shape inference, writing value_info into the model. Throws kInput with libonnx's
 // message when inference finds an inconsistency and `strict` is set; otherwise nodes it
 // can't infer are left without shapes.

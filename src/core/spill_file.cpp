@@ -54,9 +54,7 @@ std::shared_ptr<SpillFile> SpillFile::create() {
 SpillFile::~SpillFile() { ::close(fd_); }
 
 uint64_t SpillFile::reserve(uint64_t n) {
-  const uint64_t offset = size_;
-  size_ += (n + kPage - 1) / kPage * kPage;
-  return offset;
+  return size_.fetch_add((n + kPage - 1) / kPage * kPage);
 }
 
 void SpillFile::write(uint64_t offset, const void* data, uint64_t n) {
@@ -67,6 +65,20 @@ void SpillFile::write(uint64_t offset, const void* data, uint64_t n) {
     if (done <= 0)
       fail(ExitCode::kOutput, std::string("temporary file for quantized weights: write failed: ") +
                                   (done < 0 ? std::strerror(errno) : "no space"));
+    p += done;
+    offset += static_cast<uint64_t>(done);
+    n -= static_cast<uint64_t>(done);
+  }
+}
+
+void SpillFile::read(uint64_t offset, void* data, uint64_t n) const {
+  auto* p = static_cast<char*>(data);
+  while (n > 0) {
+    const ssize_t done = ::pread(fd_, p, n, static_cast<off_t>(offset));
+    if (done < 0 && errno == EINTR) continue;
+    if (done <= 0)
+      fail(ExitCode::kOutput, std::string("temporary file for quantized weights: read failed: ") +
+                                  (done < 0 ? std::strerror(errno) : "short file"));
     p += done;
     offset += static_cast<uint64_t>(done);
     n -= static_cast<uint64_t>(done);

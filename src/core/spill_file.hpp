@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -20,18 +21,20 @@ class SpillFile {
   SpillFile(const SpillFile&) = delete;
   SpillFile& operator=(const SpillFile&) = delete;
 
-  // Room for n bytes at a page-aligned offset, returned.
+  // Room for n bytes at a page-aligned offset, returned; safe from several threads.
   uint64_t reserve(uint64_t n);
   // Writes [data, data + n) at `offset`; safe from several threads on disjoint ranges.
   // kOutput on failure.
   void write(uint64_t offset, const void* data, uint64_t n);
+  // Reads back n bytes written at `offset`. kOutput on failure.
+  void read(uint64_t offset, void* data, uint64_t n) const;
   // The bytes at `offset` (written already) as a read-only tensor: writing through it faults.
   Tensor view(DataType dtype, Shape shape, uint64_t offset);
 
  private:
   explicit SpillFile(int fd) : fd_(fd) {}
   int fd_;
-  uint64_t size_ = 0;
+  std::atomic<uint64_t> size_{0};  // reserved from several threads at once (ewq codes weights in parallel)
   std::weak_ptr<SpillFile> self_;
 };
 

@@ -4,18 +4,9 @@
 #include <limits>
 
 #include "ewq/codebook_methods.hpp"
+#include "ewq/group_coder.hpp"
 
 namespace onnxq {
-namespace {
-
-bool all_finite(std::span<const float> values) {
-  uint32_t bad = 0;
-  for (const float v : values) bad |= ((std::bit_cast<uint32_t>(v) & 0x7F800000u) == 0x7F800000u) ? 1u : 0u;
-  return bad == 0;
-}
-
-}  // namespace
-
 CodeSearch::CodeSearch(const std::vector<float>& thresholds) {
   size_t size = 1;
   while (size < thresholds.size() + 1) size *= 2;
@@ -43,40 +34,13 @@ double codebook_squared_error(std::span<const float> values, const Codebook& cod
 }
 
 Codebook build_codebook(std::span<const float> values, const CodebookOptions& options) {
-  CodebookScratch scratch;
-  return build_codebook_with_start(values, options, scratch).codebook;
-}
-
-BuiltCodebook build_codebook_with_start(std::span<const float> values, const CodebookOptions& options,
-                                        CodebookScratch& scratch) {
-  if (options.bins < 2 || options.bins > 256)
-    fail(ExitCode::kUsage, "--bins must be 2 to 256, not " + std::to_string(options.bins));
-  if (!all_finite(values)) fail(ExitCode::kInput, "holds a NaN or infinite value");
-  BuiltCodebook out;
-  if (values.empty()) return out;
-  std::vector<float> distinct = distinct_values_up_to(values, options.bins);
-  if (!distinct.empty()) {
-    out.codebook = exact_codebook(std::move(distinct));
-    return out;
-  }
-  const CodebookMethodEntry& method = codebook_methods().get(options.method);
-  std::span<const float> sorted;
-  if (method.needs_sorted || options.refine > 0) {
-    if (scratch.sorted.size() < values.size()) scratch.sorted.resize(values.size());
-    sort_floats(values, scratch.sorted.data(), scratch.sort);
-    sorted = {scratch.sorted.data(), values.size()};
-  }
-  out.codebook = method.start(values, sorted, options.bins);
-  if (options.refine > 0) {
-    out.start = out.codebook;
-    out.start_sse = sorted_squared_error(sorted, out.start);
-    out.codebook = lloyd_refine(sorted, std::move(out.codebook), options.refine);
-  }
-  return out;
+  GroupScratch scratch;
+  TensorSink discard;
+  return code_group(ValueChunks(values), options, false, scratch, discard).codebook;
 }
 
 CodeTable::CodeTable(const Codebook& codebook)
-    : search_(codebook.thresholds), table_(65536), split_(65536, std::numeric_limits<float>::infinity()) {
+    : search_(codebook.thresholds), table_(65537), split_(65536, std::numeric_limits<float>::infinity()) {
   // Buckets ascend with their keys, so the codes of their ends are two merges with the thresholds.
   // Finite values never land in the buckets of NaN and infinity, whatever the table says there.
   const std::vector<float>& t = codebook.thresholds;

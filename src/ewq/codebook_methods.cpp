@@ -28,26 +28,43 @@ const CodebookMethodRegistry& codebook_methods() {
   return registry;
 }
 
-std::vector<float> distinct_values_up_to(std::span<const float> values, int limit) {
+DistinctValues::DistinctValues(int limit) : limit_(limit) {
   // Open addressing on the bit patterns; the table stays at most a quarter full.
   size_t size = 64;
   while (size < static_cast<size_t>(limit) * 4) size *= 2;
-  std::vector<uint32_t> slots(size, 0);
-  std::vector<bool> used(size, false);
-  std::vector<float> found;
+  mask_ = size - 1;
+  slots_.assign(size, 0);
+  used_.assign(size, false);
+}
+
+bool DistinctValues::add(std::span<const float> values) {
+  if (over_) return false;
   for (float v : values) {
     if (v == 0.0f) v = 0.0f;  // -0 and +0 are one value
     const uint32_t bits = std::bit_cast<uint32_t>(v);
-    size_t h = (bits * 0x9E3779B1u) & (size - 1);
-    while (used[h] && slots[h] != bits) h = (h + 1) & (size - 1);
-    if (used[h]) continue;
-    if (static_cast<int>(found.size()) == limit) return {};
-    used[h] = true;
-    slots[h] = bits;
-    found.push_back(v);
+    size_t h = (bits * 0x9E3779B1u) & mask_;
+    while (used_[h] && slots_[h] != bits) h = (h + 1) & mask_;
+    if (used_[h]) continue;
+    if (static_cast<int>(found_.size()) == limit_) {
+      over_ = true;
+      return false;
+    }
+    used_[h] = true;
+    slots_[h] = bits;
+    found_.push_back(v);
   }
-  std::sort(found.begin(), found.end());
-  return found;
+  return true;
+}
+
+std::vector<float> DistinctValues::sorted() const {
+  std::vector<float> s = found_;
+  std::sort(s.begin(), s.end());
+  return s;
+}
+
+std::vector<float> distinct_values_up_to(std::span<const float> values, int limit) {
+  DistinctValues d(limit);
+  return d.add(values) ? d.sorted() : std::vector<float>{};
 }
 
 Codebook exact_codebook(std::vector<float> distinct) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/scratch_buffer.hpp"
 #include "onnxq/ewq.hpp"
 
 namespace onnxq {
@@ -56,6 +57,22 @@ const CodebookMethodRegistry& codebook_methods();
 // +0); empty otherwise. Ordinary weights stop after about `limit` + 1 values.
 std::vector<float> distinct_values_up_to(std::span<const float> values, int limit);
 
+// The same, fed piece by piece: add() turns false for good once more than `limit` values are seen.
+class DistinctValues {
+ public:
+  explicit DistinctValues(int limit);
+  bool add(std::span<const float> values);
+  std::vector<float> sorted() const;  // ascending; only while add() has not turned false
+
+ private:
+  int limit_;
+  bool over_ = false;
+  size_t mask_;
+  std::vector<uint32_t> slots_;
+  std::vector<bool> used_;
+  std::vector<float> found_;
+};
+
 // A codebook holding exactly `distinct` (ascending): thresholds are the values themselves.
 Codebook exact_codebook(std::vector<float> distinct);
 
@@ -73,21 +90,11 @@ class CodeSearch {
   std::vector<float> t_;
 };
 
-// Buffers build_codebook reuses from one group of values to the next.
+// Buffers sorting reuses from one group of values to the next.
 struct CodebookScratch {
   SortScratch sort;
-  std::vector<float> sorted;
+  ScratchBuffer<float> sorted;
 };
-
-// build_codebook, also handing back the method's codebook before Lloyd-Max (when refined) and
-// the squared errors of both (codebook_squared_error's, from the sorted values when there are).
-struct BuiltCodebook {
-  Codebook codebook;
-  Codebook start;  // empty unless refined
-  double start_sse = 0;
-};
-BuiltCodebook build_codebook_with_start(std::span<const float> values, const CodebookOptions& options,
-                                        CodebookScratch& scratch);
 
 // Codes of a large group through a table on the top 16 bits of the float keys: a bucket that no
 // threshold splits has one code, the others are searched.
@@ -101,12 +108,14 @@ class CodeTable {
       return search_.code(x);
     return static_cast<uint8_t>(c + (x > split_[b] ? 1 : 0));
   }
+  // code() of n values (AVX-512 gathers where the CPU has them; the same codes).
+  void codes(const float* x, int64_t n, uint8_t* out) const;
 
  private:
   static constexpr uint16_t kSearch = 0xFFFF;
   CodeSearch search_;
   // Per bucket: its lowest code and the one threshold inside it (+inf when none); kSearch when
-  // several thresholds split it.
+  // several thresholds split it. The table has a spare entry: the gathers read 4 bytes at 2 b.
   std::vector<uint16_t> table_;
   std::vector<float> split_;
 };

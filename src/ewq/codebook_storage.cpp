@@ -32,38 +32,25 @@ const char* index_layout_name(IndexLayout layout) {
   return "?";
 }
 
-uint64_t stored_bytes(const CodedWeight& w, IndexLayout layout) {
-  const auto n = static_cast<uint64_t>(w.codes.numel());
-  const uint64_t indices = layout == IndexLayout::kUInt8 ? n : (n + 1) / 2;
+uint64_t stored_bytes(const CodedWeight& w) {
+  const uint64_t indices = w.index.nbytes();
   const uint64_t units = w.table.size() / std::max(1, w.stride);
   return indices + w.table.size() * 4 + (w.axis >= 0 ? units * 4 : 0);
 }
 
-std::string emit_gather_storage(GraphEditor& owner, const CodedWeight& w, IndexLayout layout,
-                                std::vector<onnx::NodeProto>& nodes) {
+std::string emit_gather_storage(GraphEditor& owner, const CodedWeight& w, std::vector<onnx::NodeProto>& nodes) {
   const std::string& base = w.name;
   auto name = [&](const std::string& suffix) { return owner.unique_name(base + "_ewq_" + suffix); };
-  const int64_t n = w.codes.numel();
-  const uint8_t* codes = w.codes.data<uint8_t>();
+  const int64_t n = shape_numel(w.shape);
   std::string index;  // uint8 or uint4 codes in the weight's shape
-  if (layout == IndexLayout::kUInt8) {
+  if (w.layout != IndexLayout::kPacked) {
     index = name("codes");
-    owner.add_initializer(index, w.codes.reshaped(w.shape));
-  } else if (layout == IndexLayout::kUInt4) {
-    index = name("codes");
-    Tensor packed(DataType::kUInt4, w.shape);
-    uint8_t* p = packed.data<uint8_t>();
-    for (int64_t i = 0; i < n; ++i) p[i / 2] |= static_cast<uint8_t>(codes[i] << ((i & 1) * 4));
-    owner.add_initializer(index, packed);
+    owner.add_initializer(index, w.index);
   } else {
-    // Element 2i in the low nibble of byte i, 2i+1 in the high one (ONNX's 4-bit order), stored
-    // [m, 1] so the two halves concatenate along axis 1 into element order.
+    // Stored [m, 1] so the two halves concatenate along axis 1 into element order.
     const int64_t m = (n + 1) / 2;
-    Tensor packed(DataType::kUInt8, {m, 1});
-    uint8_t* p = packed.data<uint8_t>();
-    for (int64_t i = 0; i < n; ++i) p[i / 2] |= static_cast<uint8_t>(codes[i] << ((i & 1) * 4));
     const std::string packed_name = name("packed"), four = name("four");
-    owner.add_initializer(packed_name, packed);
+    owner.add_initializer(packed_name, w.index);
     owner.add_initializer(four, Tensor::from_vector<uint8_t>({}, {4}));
     const std::string hi = name("high"), shifted = name("shifted"), lo = name("low"), pairs = name("pairs");
     nodes.push_back(make_node("BitShift", {packed_name, four}, {hi}, hi));

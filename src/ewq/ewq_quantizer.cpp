@@ -1,5 +1,6 @@
 // The `onnxq ewq` driver: find weights, choose bins, build codebooks in parallel (one weight per
 // chunk, so results never depend on the thread count), then store them.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -11,7 +12,9 @@
 
 #include "core/parallel.hpp"
 #include "ewq/codebook_methods.hpp"
+#include "core/spill_file.hpp"
 #include "ewq/codebook_storage.hpp"
+#include "ewq/group_coder.hpp"
 #include "ewq/weight_rules.hpp"
 #include "onnxq/ewq.hpp"
 #include "onnxq/tensor_proto.hpp"
@@ -44,25 +47,6 @@ double sqnr_db(double signal, double noise) {
   return 10.0 * std::log10(signal / noise);
 }
 
-// A weight's float data where it is stored, or, when the stored bytes are misaligned, a copy in
-// `bounce` (reused from weight to weight: no fresh pages to fault in).
-Tensor read_weight(const Model& model, const onnx::TensorProto& proto, std::vector<float>* bounce = nullptr) {
-  if (proto.data_type() == onnx::TensorProto::FLOAT) {
-    const std::span<const std::byte> bytes = model.stored_bytes(proto);
-    const Shape shape = proto_shape(proto);
-    const auto n = static_cast<uint64_t>(shape_numel(shape));
-    if (!bytes.empty() && n * 4 == bytes.size()) {
-      auto* p = const_cast<std::byte*>(bytes.data());
-      if (reinterpret_cast<uintptr_t>(p) % alignof(float) == 0) return Tensor::view(DataType::kFloat, shape, p, nullptr);
-      if (!bounce) return Tensor::from_bytes(DataType::kFloat, shape, p, bytes.size());
-      if (bounce->size() < n) bounce->resize(n);
-      std::memcpy(bounce->data(), p, bytes.size());
-      return Tensor::view(DataType::kFloat, shape, reinterpret_cast<std::byte*>(bounce->data()), nullptr);
-    }
-  }
-  return model.tensor_data(proto);
-}
-
 std::string method_label(const EwqOptions& o) {
   std::string m = codebook_methods().get(o.method).name;
   return o.refine > 0 ? m + "+refine" : m;
@@ -88,8 +72,16 @@ class EwqQuantizer {
     std::vector<Job*> work;
     for (auto& j : jobs_)
       if (j.bins > 0) work.push_back(&j);
-    parallel_for(static_cast<int64_t>(work.size()), threads, [&](int64_t i) {
-      Job& j = *work[i];
+    for (Job* j : work)
+      if (!spill_ && shape_numel(proto_shape(*j->proto)) * 4 >= kSpillMinBytes) spill_ = SpillFile::create();
+    // Largest first, so no thread is left alone with a big weight at the end; each job's results
+    // are its own, so the order changes nothing in the output.
+    std::vector<Job*> order = work;
+    std::stable_sort(order.begin(), order.end(), [](const Job* a, const Job* b) {
+      return shape_numel(proto_shape(*a->proto)) > shape_numel(proto_shape(*b->proto));
+    });
+    parallel_for(static_cast<int64_t>(order.size()), threads, [&](int64_t i) {
+      Job& j = *order[i];
       with_context("weight '" + j.name + "' of node '" + j.node + "'", [&] { process(j); });
     });
     store(work);
@@ -186,8 +178,14 @@ class EwqQuantizer {
       if (j.bins > 0) cand.push_back(&j);
     if (cand.empty()) return;
     parallel_for(static_cast<int64_t>(cand.size()), threads, [&](int64_t i) {
-      const Tensor w = read_weight(model_, *cand[i]->proto);
-      cand[i]->entropy = weight_entropy_bits({w.data<float>(), static_cast<size_t>(w.numel())});
+      auto scratch = acquire();
+      Tensor decoded;
+      const std::span<const std::byte> bytes = float_bytes(*cand[i]->proto, decoded);
+      const int64_t n = shape_numel(proto_shape(*cand[i]->proto));
+      float* values = scratch->all.get(static_cast<size_t>(n));
+      ValueChunks(bytes.data(), n).read_range(0, n, values);
+      cand[i]->entropy = weight_entropy_bits({values, static_cast<size_t>(n)});
+      release(std::move(scratch));
     });
     double mean = 0, var = 0;
     for (auto* j : cand) mean += j->entropy;
@@ -213,8 +211,9 @@ class EwqQuantizer {
   // Buffers a job borrows: sorting and channel gathering reuse memory from one weight to the
   // next instead of faulting in fresh pages for each.
   struct Scratch {
-    CodebookScratch codebook;
-    std::vector<float> unit, bounce;
+    GroupScratch group;
+    ScratchBuffer<float> all, unit;
+    ScratchBuffer<uint8_t> all_codes, unit_codes, raw_codes;
   };
   std::unique_ptr<Scratch> acquire() {
     std::lock_guard lock(pool_mutex_);
@@ -228,12 +227,22 @@ class EwqQuantizer {
     pool_.push_back(std::move(s));
   }
 
+  // A weight's float bytes where they are stored (the mapped model file: read with pread, never
+  // through the mapping), or decoded into `decoded` from typed fields.
+  std::span<const std::byte> float_bytes(const onnx::TensorProto& proto, Tensor& decoded) const {
+    const std::span<const std::byte> bytes = model_.stored_bytes(proto);
+    if (!bytes.empty() && static_cast<uint64_t>(shape_numel(proto_shape(proto))) * 4 == bytes.size()) return bytes;
+    decoded = model_.tensor_data(proto);
+    return decoded.bytes();
+  }
+
   void process(Job& j) {
     auto scratch = acquire();
-    const Tensor w = read_weight(model_, *j.proto, &scratch->bounce);
-    const float* data = w.data<float>();
-    const Shape& shape = w.shape();
-    const int64_t n = w.numel();
+    Tensor decoded;
+    const std::span<const std::byte> bytes = float_bytes(*j.proto, decoded);
+    const Shape shape = proto_shape(*j.proto);
+    const int64_t n = shape_numel(shape);
+    const ValueChunks values(bytes.data(), n);
     const bool per_channel = options_.granularity == CodebookGranularity::kChannel;
     const int axis = per_channel ? j.axis : -1;
     int64_t units = 1, inner = n, outer = 1;
@@ -244,25 +253,70 @@ class EwqQuantizer {
       outer = units ? n / (units * inner) : 0;
     }
     const CodebookOptions copts{options_.method, j.bins, options_.refine};
-    std::vector<Codebook> books(units);
-    double start_noise = 0;
-    for (int64_t c = 0; c < units; ++c) {
-      std::span<const float> values(data, static_cast<size_t>(n));
-      if (per_channel) {
-        scratch->unit.resize(static_cast<size_t>(outer * inner));
-        float* u = scratch->unit.data();
-        if (inner == 1) {  // a column: one value per row
-          for (int64_t o = 0; o < outer; ++o) u[o] = data[o * units + c];
+    const bool int4 = j.bins <= 16;
+    // Codes as the coding pass finds them, before any remapping or packing.
+    SpillFile* spill = n * 4 >= kSpillMinBytes ? spill_.get() : nullptr;
+    // Codes that will be packed or turned into floats stay in reused memory; others are stored as
+    // they are, so they go where they are saved from.
+    const bool rewritten = options_.storage == CodebookStorage::kFloat || index_layout(j.bins, opset_) != IndexLayout::kUInt8;
+    TensorSink raw = rewritten ? TensorSink::borrowed(reinterpret_cast<std::byte*>(scratch->raw_codes.get(static_cast<size_t>(n))),
+                                                      DataType::kUInt8, {n})
+                               : TensorSink(spill, DataType::kUInt8, {n});
+    std::vector<Codebook> books;
+    std::vector<uint8_t> remap;  // per tensor: code of each raw code, when they differ
+    double signal = 0, noise = 0, start_noise = 0, int8_noise = 0, int4_noise = 0;
+    auto add = [&](const GroupCoding& g) {
+      signal += g.signal;
+      noise += g.noise;
+      start_noise += g.start_sse;  // 0 for exact codebooks, as their refined error
+      int8_noise += g.int8_noise;
+      if (int4) int4_noise += g.int4_noise;
+    };
+    if (!per_channel) {
+      GroupCoding g = code_group(values, copts, int4, scratch->group, raw);
+      add(g);
+      remap = std::move(g.remap);
+      books.push_back(std::move(g.codebook));
+    } else {
+      // Channels are strided: the whole weight is read once into a reused buffer, each channel
+      // gathered, coded, and its codes scattered back to element order.
+      float* data = scratch->all.get(static_cast<size_t>(n));
+      values.read_range(0, n, data);
+      uint8_t* all_codes = scratch->all_codes.get(static_cast<size_t>(n));
+      const auto unit_size = static_cast<size_t>(outer * inner);
+      // Columns (inner == 1) are gathered and scattered a block at a time, reading each row's
+      // block of values in one cache line rather than one line per value.
+      const int64_t block = inner == 1 ? 16 : 1;
+      float* u = scratch->unit.get(unit_size * static_cast<size_t>(block));
+      uint8_t* uk = scratch->unit_codes.get(unit_size * static_cast<size_t>(block));
+      for (int64_t c0 = 0; c0 < units; c0 += block) {
+        const int64_t width = std::min(block, units - c0);
+        if (inner == 1) {
+          for (int64_t o = 0; o < outer; ++o)
+            for (int64_t b = 0; b < width; ++b) u[b * outer + o] = data[o * units + c0 + b];
         } else {
-          for (int64_t o = 0; o < outer; ++o) std::memcpy(u + o * inner, data + (o * units + c) * inner, inner * sizeof(float));
+          for (int64_t o = 0; o < outer; ++o) std::memcpy(u + o * inner, data + (o * units + c0) * inner, inner * sizeof(float));
         }
-        values = scratch->unit;
+        for (int64_t b = 0; b < width; ++b) {
+          TensorSink unit_codes(nullptr, DataType::kUInt8, {outer * inner});
+          GroupCoding g = code_group(ValueChunks(std::span<const float>(u + b * unit_size, unit_size)), copts, int4,
+                                     scratch->group, unit_codes);
+          add(g);
+          const Tensor codes_of_unit = unit_codes.tensor();
+          const uint8_t* k = codes_of_unit.data<uint8_t>();
+          uint8_t* to = uk + b * unit_size;
+          for (size_t i = 0; i < unit_size; ++i) to[i] = g.remap.empty() ? k[i] : g.remap[k[i]];
+          books.push_back(std::move(g.codebook));
+        }
+        if (inner == 1) {
+          for (int64_t o = 0; o < outer; ++o)
+            for (int64_t b = 0; b < width; ++b) all_codes[o * units + c0 + b] = uk[b * outer + o];
+        } else {
+          for (int64_t o = 0; o < outer; ++o) std::memcpy(all_codes + (o * units + c0) * inner, uk + o * inner, inner);
+        }
       }
-      BuiltCodebook built = build_codebook_with_start(values, copts, scratch->codebook);
-      start_noise += built.start_sse;  // 0 for exact codebooks, as their refined error
-      books[c] = std::move(built.codebook);
+      raw.write(0, all_codes, static_cast<uint64_t>(n));
     }
-    // Codes, the rebuilt weight's error and (for --storage float) the rebuilt weight itself.
     int stride = 1;
     bool exact = true;
     int iterations = 0;
@@ -271,37 +325,6 @@ class EwqQuantizer {
       exact = exact && b.exact;
       iterations = std::max(iterations, b.refine_iterations);
     }
-    Tensor codes = Tensor::uninitialized(DataType::kUInt8, {n});
-    uint8_t* cp = codes.data<uint8_t>();
-    const bool keep_float = options_.storage == CodebookStorage::kFloat;
-    Tensor rebuilt = keep_float ? Tensor::uninitialized(DataType::kFloat, shape) : Tensor();
-    float* rp = keep_float ? rebuilt.data<float>() : nullptr;
-    // Four partial sums in a fixed pattern, as everywhere: deterministic, and the adds overlap.
-    double signal[4] = {0, 0, 0, 0}, noise[4] = {0, 0, 0, 0};
-    auto code_range = [&](const auto& coder, const float* table, int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const float x = data[i];
-        const uint8_t k = coder.code(x);
-        cp[i] = k;
-        const double d = static_cast<double>(x) - table[k];
-        signal[i & 3] += static_cast<double>(x) * x;
-        noise[i & 3] += d * d;
-        if (rp) rp[i] = table[k];
-      }
-    };
-    if (units == 1 && n >= (int64_t{1} << 18)) {
-      code_range(CodeTable(books[0]), books[0].values.data(), 0, n);
-    } else {
-      std::vector<CodeSearch> search;
-      for (int64_t c = 0; c < units; ++c) search.emplace_back(books[c].thresholds);
-      for (int64_t o = 0; o < outer; ++o)
-        for (int64_t c = 0; c < units; ++c) {
-          const int64_t base = (o * units + c) * inner;
-          code_range(search[c], books[c].values.data(), base, base + inner);
-        }
-    }
-    const double total_signal = (signal[0] + signal[1]) + (signal[2] + signal[3]);
-    const double total_noise = (noise[0] + noise[1]) + (noise[2] + noise[3]);
     j.exact = exact;
     j.coded.name = j.name;
     j.coded.shape = shape;
@@ -312,8 +335,22 @@ class EwqQuantizer {
       const auto& v = books[c].values;
       for (int k = 0; k < stride; ++k) j.coded.table[c * stride + k] = v.empty() ? 0.0f : v[std::min<size_t>(k, v.size() - 1)];
     }
-    j.coded.codes = codes;
-    j.rebuilt = rebuilt;
+    if (options_.storage == CodebookStorage::kFloat) {
+      TensorSink rebuilt(spill, DataType::kFloat, shape);
+      finish(raw, n, remap, j.coded, units, inner, true, rebuilt);
+      j.rebuilt = rebuilt.tensor();
+    } else {
+      j.coded.layout = index_layout(stride, opset_);
+      if (j.coded.layout == IndexLayout::kUInt8 && remap.empty()) {
+        j.coded.index = raw.tensor().reshaped(shape);
+      } else {
+        TensorSink index = j.coded.layout == IndexLayout::kUInt8  ? TensorSink(spill, DataType::kUInt8, shape)
+                           : j.coded.layout == IndexLayout::kUInt4 ? TensorSink(spill, DataType::kUInt4, shape)
+                                                                   : TensorSink(spill, DataType::kUInt8, {(n + 1) / 2, 1});
+        finish(raw, n, remap, j.coded, units, inner, false, index);
+        j.coded.index = index.tensor();
+      }
+    }
 
     EwqTensorInfo& info = j.info;
     info.name = j.name;
@@ -325,18 +362,44 @@ class EwqQuantizer {
     info.axis = axis;
     info.elements = n;
     info.refine_iterations = iterations;
-    info.sqnr_db = sqnr_db(total_signal, total_noise);
-    if (options_.refine > 0) info.sqnr_unrefined_db = sqnr_db(total_signal, start_noise);
+    info.sqnr_db = sqnr_db(signal, noise);
+    if (options_.refine > 0) info.sqnr_unrefined_db = sqnr_db(signal, start_noise);
     info.entropy_bits = j.entropy;
-    WeightQuantSpec spec;
-    spec.axis = axis;
-    info.uniform_int8_sqnr_db = quantize_weight(w, spec, 1).sqnr_db;
-    if (j.bins <= 16) {
-      spec.type = DataType::kInt4;
-      info.uniform_int4_sqnr_db = quantize_weight(w, spec, 1).sqnr_db;
-    }
+    info.uniform_int8_sqnr_db = sqnr_db(signal, int8_noise);
+    if (int4) info.uniform_int4_sqnr_db = sqnr_db(signal, int4_noise);
     info.bytes_before = static_cast<uint64_t>(n) * 4;
     release(std::move(scratch));
+  }
+
+  // Reads the raw codes back chunk by chunk and writes them as stored: remapped, packed two per
+  // byte (element 2i in the low nibble of byte i, as ONNX's 4-bit types), or as the float values
+  // they stand for.
+  static void finish(const TensorSink& raw, int64_t n, const std::vector<uint8_t>& remap, const CodedWeight& w,
+                     int64_t units, int64_t inner, bool floats, TensorSink& out) {
+    const bool packed = !floats && w.layout != IndexLayout::kUInt8;
+    constexpr int64_t kChunk = ValueChunks::kChunk;  // even: no byte holds two chunks' nibbles
+    std::vector<uint8_t> codes(static_cast<size_t>(kChunk)), bytes(static_cast<size_t>(kChunk / 2));
+    std::vector<float> values(floats ? static_cast<size_t>(kChunk) : 0);
+    for (int64_t begin = 0; begin < n; begin += kChunk) {
+      const int64_t m = std::min(kChunk, n - begin);
+      raw.read(static_cast<uint64_t>(begin), static_cast<uint64_t>(m), codes.data());
+      if (!remap.empty())
+        for (int64_t i = 0; i < m; ++i) codes[i] = remap[codes[i]];
+      if (floats) {
+        for (int64_t i = 0; i < m; ++i) {
+          const int64_t unit = units == 1 ? 0 : (begin + i) / inner % units;
+          values[i] = w.table[static_cast<size_t>(unit * w.stride + codes[i])];
+        }
+        out.write(static_cast<uint64_t>(begin) * 4, values.data(), static_cast<uint64_t>(m) * 4);
+      } else if (packed) {
+        const int64_t pairs = m / 2;
+        for (int64_t k = 0; k < pairs; ++k) bytes[k] = static_cast<uint8_t>((codes[2 * k] & 0xf) | (codes[2 * k + 1] & 0xf) << 4);
+        if (m % 2) bytes[pairs] = static_cast<uint8_t>(codes[m - 1] & 0xf);
+        out.write(static_cast<uint64_t>(begin / 2), bytes.data(), static_cast<uint64_t>((m + 1) / 2));
+      } else {
+        out.write(static_cast<uint64_t>(begin), codes.data(), static_cast<uint64_t>(m));
+      }
+    }
   }
 
   void store(const std::vector<Job*>& work) {
@@ -354,14 +417,14 @@ class EwqQuantizer {
         j.info.index_type = "float";
         j.info.bytes_after = j.info.bytes_before;
       } else {
-        const IndexLayout layout = index_layout(j.coded.stride, opset_);
-        const uint64_t bytes = stored_bytes(j.coded, layout);
+        const IndexLayout layout = j.coded.layout;
+        const uint64_t bytes = stored_bytes(j.coded);
         if (bytes >= j.info.bytes_before) {
           skip(j.name, j.op_type, "its codebooks would take more bytes than the float weight");
           continue;
         }
         uint4 = uint4 || layout == IndexLayout::kUInt4;
-        const std::string out = emit_gather_storage(*j.owner, j.coded, layout, added[j.owner]);
+        const std::string out = emit_gather_storage(*j.owner, j.coded, added[j.owner]);
         for (auto* r : j.readers)
           for (auto& i : *r->mutable_input())
             if (i == j.name) i = out;
@@ -412,6 +475,9 @@ class EwqQuantizer {
   std::deque<Job> jobs_;
   int64_t opset_ = 0;
   std::mutex pool_mutex_;
+  // Large results are written here rather than to fresh memory (see core/spill_file.hpp).
+  static constexpr int64_t kSpillMinBytes = 1 << 20;
+  std::shared_ptr<SpillFile> spill_;
   std::vector<std::unique_ptr<Scratch>> pool_;
 };
 

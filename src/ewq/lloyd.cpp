@@ -37,6 +37,16 @@ class RangeSums {
 // cuts[k]: how many values are at or below thresholds[k] (the end of code k's range).
 std::vector<size_t> cuts_of(std::span<const float> sorted, const std::vector<float>& thresholds) {
   std::vector<size_t> cuts;
+  cuts.reserve(thresholds.size());
+  if (sorted.size() <= 16 * thresholds.size()) {
+    // A few values per code (a channel): one walk beats a binary search per threshold.
+    size_t i = 0;
+    for (const float t : thresholds) {
+      while (i < sorted.size() && sorted[i] <= t) ++i;
+      cuts.push_back(i);
+    }
+    return cuts;
+  }
   auto from = sorted.begin();
   for (const float t : thresholds) {
     from = std::upper_bound(from, sorted.end(), t);

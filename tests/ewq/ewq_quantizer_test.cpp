@@ -211,6 +211,73 @@ TEST(EwqQuantizer, GivesTheSameBytesForAnyThreadCountAndChangesNothingOnItsOwnOu
   }
 }
 
+TEST(EwqQuantizer, CodesLargeWeightsThroughTheSpillFileAsBuildCodebookCodesThem) {
+  // 640 x 512 floats (1.3 MB): streamed in chunks, coded through the code table and written to the
+  // spill file. An outlier leaves equal-width bins empty, so fastewq's codes are remapped, and 16
+  // codes are packed two per byte at opset 17.
+  Tensor w = gaussian_tensor({640, 512}, 50);
+  w.data<float>()[12345] = 2.0f;
+  const std::span<const float> values(w.data<float>(), static_cast<size_t>(w.numel()));
+  for (const auto method : {CodebookMethod::kEwq, CodebookMethod::kFastEwq})
+    for (const int bins : {256, 16}) {
+      const Codebook c = build_codebook(values, {method, bins, 0});
+      std::vector<float> expected(values.size());
+      for (size_t i = 0; i < values.size(); ++i) expected[i] = c.values[c.code(values[i])];
+      EwqOptions o;
+      o.method = method;
+      o.bins = bins;
+      o.storage = CodebookStorage::kFloat;
+      Model floats = matmul_model(w);
+      quantize_ewq(floats, o);
+      EXPECT_EQ(initializer_values(floats, "w"), expected) << bins;
+      std::string first;
+      for (const int threads : {1, 2}) {
+        o.storage = CodebookStorage::kGather;
+        o.threads = threads;
+        Model m = matmul_model(w);
+        const EwqReport r = quantize_ewq(m, o);
+        ASSERT_EQ(r.tensors.size(), 1u);
+        EXPECT_EQ(r.tensors[0].index_type, bins == 16 ? "uint4x2" : "uint8");
+        if (threads == 1) first = serialized(m);
+        EXPECT_EQ(serialized(m), first);
+        const std::string rebuilt = expose_weight(m, w.shape());
+        EXPECT_EQ(values_of(Executor(m).run({{"x", test::random_tensor({1, 640}, 3)}})[1]), expected) << bins;
+      }
+    }
+}
+
+TEST(EwqQuantizer, SpillsSeveralLargeWeightsFromParallelThreadsWithoutMixingThem) {
+  // Three 1.3 MB weights coded at once reserve their spill space concurrently; each weight's stored
+  // codes must be its own, as assign_codes gives them.
+  GraphBuilder g(17);
+  g.input("x", DataType::kFloat, {1, 640}).output("y", DataType::kFloat, {1, 512});
+  const std::vector<Shape> shapes = {{640, 512}, {512, 640}, {640, 512}};
+  std::vector<Tensor> ws;
+  std::string v = "x";
+  for (int i = 0; i < 3; ++i) {
+    ws.push_back(gaussian_tensor(shapes[i], 60 + i));
+    g.initializer("w" + std::to_string(i), ws.back());
+    const std::string out = i == 2 ? "y" : "h" + std::to_string(i);
+    g.node("MatMul", {v, "w" + std::to_string(i)}, {out}, "mm" + std::to_string(i));
+    v = out;
+  }
+  for (const int threads : {2, 3}) {
+    Model m = g.model();
+    EwqOptions o;
+    o.method = CodebookMethod::kFastEwq;
+    o.threads = threads;
+    ASSERT_EQ(quantize_ewq(m, o).tensors.size(), 3u);
+    for (int i = 0; i < 3; ++i) {
+      const std::span<const float> values(ws[i].data<float>(), static_cast<size_t>(ws[i].numel()));
+      std::vector<uint8_t> expected(values.size());
+      assign_codes(values, build_codebook(values, {CodebookMethod::kFastEwq, 256, 0}), expected.data());
+      const Tensor codes = m.tensor_data(*m.find_initializer("w" + std::to_string(i) + "_ewq_codes"));
+      EXPECT_EQ(std::vector<uint8_t>(codes.data<uint8_t>(), codes.data<uint8_t>() + codes.numel()), expected)
+          << "w" << i << ", threads " << threads;
+    }
+  }
+}
+
 TEST(EwqQuantizer, NamesTheWeightHoldingANaN) {
   Tensor w = gaussian_tensor({64, 32}, 5);
   w.data<float>()[77] = std::nanf("");
