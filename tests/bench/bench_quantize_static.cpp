@@ -201,9 +201,11 @@ int run_bench(int argc, char** argv) {
     const auto& probe = c.held_out.front();
     const double float_ms = ort_ms(c.model, probe, tmp / "ort_float", threads, repeat);
     // The executor's plain inference on the same input, for the calibration cost ratio; measured
-    // again right before each calibration, so both see the same load on a shared machine.
-    std::vector<std::string> run_args{onnxq, "run", c.model.string(), "--repeat", std::to_string(repeat), "--threads",
-                                      std::to_string(threads), "-q"};
+    // again right before each calibration, so both see the same load on a shared machine. At
+    // least 20 runs: the first few pay for warming up (page faults, packed weights), and the
+    // calibration side is a median over every sample.
+    std::vector<std::string> run_args{onnxq, "run", c.model.string(), "--repeat", std::to_string(std::max(repeat, 20)),
+                                      "--threads", std::to_string(threads), "-q"};
     for (const auto& [name, value] : probe) {
       write_npy(tmp / ("probe_" + name + ".npy"), value);
       run_args.push_back("--input");
