@@ -12,7 +12,6 @@
 //    (3 token sequences). SQNR is over all outputs of all inputs at once.
 // Not a test: nothing here is asserted.
 
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cmath>
@@ -40,25 +39,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace onnxq;
 
-double children_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_CHILDREN, &u);
-  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
-
-struct Timed {
-  double wall = 0, cpu = 0;
-  uint64_t rss = 0;
-  int exit_code = 0;
-};
-
-Timed timed_run(const std::vector<std::string>& args) {
-  const double before = children_cpu_seconds();
-  const bench::ChildResult r = bench::run(args);
-  return {r.seconds, children_cpu_seconds() - before, r.max_rss_bytes, r.exit_code};
-}
-
 void speed(const std::string& onnxq, int repeat) {
   test::TempDir tmp;
   const fs::path model = tmp / "bert-base.onnx";
@@ -68,14 +48,8 @@ void speed(const std::string& onnxq, int repeat) {
   if (bench::run({MAKE_TRANSFORMER, "bert-base", model.string()}, "/dev/null", tmp / "make.txt").exit_code != 0)
     throw std::runtime_error("make_transformer failed");
   const double model_bytes = static_cast<double>(fs::file_size(model));
-  std::vector<double> cp_wall, cp_cpu;
-  for (int i = 0; i <= repeat; ++i) {  // the first copy only warms the page cache
-    fs::remove(tmp / "copy.onnx");
-    const Timed t = timed_run({"cp", model.string(), (tmp / "copy.onnx").string()});
-    if (i > 0) cp_wall.push_back(t.wall), cp_cpu.push_back(t.cpu);
-  }
-  fs::remove(tmp / "copy.onnx");
-  const double cp_s = bench::median(cp_wall), cp_c = bench::median(cp_cpu);
+  const bench::Timed cp = bench::time_copy(model, tmp.path(), repeat);
+  const double cp_s = cp.wall, cp_c = cp.cpu;
   std::printf("bert-base: %.1f MB, %lld parameters; cp %.2f s wall, %.2f s CPU; median of %d runs\n\n",
               model_bytes / 1e6, static_cast<long long>(bench::transformer_parameters(config)), cp_s, cp_c, repeat);
   std::printf("| setting | wall s | ratio to cp | CPU s | CPU ratio to cp wall | peak RSS MB | RSS / model | output size |\n");
@@ -89,21 +63,12 @@ void speed(const std::string& onnxq, int repeat) {
       {"ewq 16 --refine 5 per channel", {"--bins", "16", "--refine", "5", "--granularity", "channel"}},
   };
   for (const auto& [name, flags] : settings) {
-    std::vector<double> wall, cpu;
-    uint64_t rss = 0;
     const fs::path out = tmp / "out.onnx";
-    for (int i = 0; i < repeat; ++i) {
-      fs::remove(out);
-      std::vector<std::string> args = {onnxq, "ewq", model.string(), "-o", out.string(), "-q"};
-      args.insert(args.end(), flags.begin(), flags.end());
-      const Timed t = timed_run(args);
-      if (t.exit_code != 0) throw std::runtime_error(name + ": onnxq exited with " + std::to_string(t.exit_code));
-      wall.push_back(t.wall);
-      cpu.push_back(t.cpu);
-      rss = std::max(rss, t.rss);
-      std::cerr << name << " run " << i + 1 << ": " << t.wall << " s\n";
-    }
-    const double w = bench::median(wall), c = bench::median(cpu);
+    std::vector<std::string> args = {onnxq, "ewq", model.string(), "-o", out.string(), "-q"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    const bench::Timed t = bench::time_runs(args, repeat, out, name);
+    const double w = t.wall, c = t.cpu;
+    const auto rss = static_cast<double>(t.max_rss_bytes);
     std::printf("| %s | %.2f | %.1fx | %.2f | %.1fx | %.0f | %.2f | %.3f |\n", name.c_str(), w, w / cp_s, c, c / cp_s,
                 rss / 1e6, rss / model_bytes, fs::file_size(out) / model_bytes);
     std::fflush(stdout);

@@ -65,22 +65,13 @@ void speed(int repeat) {
   const std::vector<std::pair<std::string, std::vector<std::string>>> settings = {
       {"float16", {}}, {"bfloat16", {"--bfloat16"}}, {"float16, 1 thread", {"--threads", "1"}}};
   for (const auto& [name, flags] : settings) {
-    std::vector<double> wall, cpu;
-    uint64_t rss = 0;
     const fs::path out = tmp / "out.onnx";
-    for (int i = 0; i < repeat; ++i) {
-      fs::remove(out);
-      std::vector<std::string> args = {ONNXQ_CLI, "fp16", model.string(), "-o", out.string(), "-q"};
-      args.insert(args.end(), flags.begin(), flags.end());
-      const bench::Timed t = bench::timed_run(args);
-      if (t.exit_code != 0) throw std::runtime_error(name + ": onnxq exited with " + std::to_string(t.exit_code));
-      wall.push_back(t.wall);
-      cpu.push_back(t.cpu);
-      rss = std::max(rss, t.max_rss_bytes);
-    }
-    const double w = bench::median(wall);
-    std::printf("| %s | %.2f | %.1fx | %.2f | %.0f | %.3f |\n", name.c_str(), w, w / cp.wall, bench::median(cpu),
-                static_cast<double>(rss) / 1e6, static_cast<double>(fs::file_size(out)) / model_bytes);
+    std::vector<std::string> args = {ONNXQ_CLI, "fp16", model.string(), "-o", out.string(), "-q"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    const bench::Timed t = bench::time_runs(args, repeat, out, name);
+    const double w = t.wall;
+    std::printf("| %s | %.2f | %.1fx | %.2f | %.0f | %.3f |\n", name.c_str(), w, w / cp.wall, t.cpu,
+                static_cast<double>(t.max_rss_bytes) / 1e6, static_cast<double>(fs::file_size(out)) / model_bytes);
     std::fflush(stdout);
   }
   std::printf("\n");

@@ -15,6 +15,7 @@
 // Not a test: nothing here is asserted.
 
 #include <cmath>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>

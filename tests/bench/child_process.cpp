@@ -67,6 +67,21 @@ Timed timed_run(const std::vector<std::string>& args) {
   return {r.seconds, children_cpu_seconds() - before, r.max_rss_bytes, r.exit_code};
 }
 
+Timed time_runs(const std::vector<std::string>& args, int repeat, const std::filesystem::path& output,
+                const std::string& what) {
+  std::vector<double> wall, cpu;
+  uint64_t rss = 0;
+  for (int i = 0; i < repeat; ++i) {
+    std::filesystem::remove(output);
+    const Timed t = timed_run(args);
+    if (t.exit_code != 0) throw std::runtime_error(what + ": exited with " + std::to_string(t.exit_code));
+    wall.push_back(t.wall);
+    cpu.push_back(t.cpu);
+    rss = std::max(rss, t.max_rss_bytes);
+  }
+  return {median(wall), median(cpu), rss, 0};
+}
+
 Timed time_copy(const std::filesystem::path& file, const std::filesystem::path& scratch_dir, int repeat) {
   const auto copy = scratch_dir / "copy-for-timing";
   std::vector<double> wall, cpu;

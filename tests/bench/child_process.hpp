@@ -32,6 +32,11 @@ Timed timed_run(const std::vector<std::string>& args);
 
 // Median wall and CPU seconds of `cp FILE` into `scratch_dir` over `repeat` copies, after one
 // that only warms the page cache: the yardstick for commands that rewrite a whole model.
+// `repeat` runs of `args`, `output` removed before each: median wall and CPU seconds, the
+// largest peak RSS; throws naming `what` when a run fails.
+Timed time_runs(const std::vector<std::string>& args, int repeat, const std::filesystem::path& output,
+                const std::string& what);
+
 Timed time_copy(const std::filesystem::path& file, const std::filesystem::path& scratch_dir, int repeat);
 
 }  // namespace onnxq::bench
