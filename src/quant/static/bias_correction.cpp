@@ -157,8 +157,8 @@ void observe_rows(BiasCorrectionObserver::Layer& l, const Tensor& a) {
 // The bias of `node` at input `slot` as `n` float values per channel (zeros when there is none),
 // and whether the node may rewrite it in place (no one else reads it, and its shape stays).
 // False when the bias is not a float constant.
-bool current_bias(const Model& model, const onnx::NodeProto& node, int slot, int64_t n, Tensor& values,
-                  bool& in_place) {
+bool current_bias(const Model& model, const std::map<std::string, int>& reads, const onnx::NodeProto& node, int slot,
+                  int64_t n, Tensor& values, bool& in_place) {
   in_place = false;
   if (node.input_size() <= slot || node.input(slot).empty()) {
     values = Tensor(DataType::kFloat, {n});
@@ -173,7 +173,6 @@ bool current_bias(const Model& model, const onnx::NodeProto& node, int slot, int
     std::fill(values.data<float>(), values.data<float>() + n, v);
     return true;
   }
-  const auto reads = read_counts(model.graph(), true);
   in_place = reads.at(node.input(slot)) == 1;
   return true;
 }
@@ -263,6 +262,7 @@ BiasCorrectionResult apply_bias_correction(Model& model, const BiasCorrectionObs
   BiasCorrectionResult result;
   auto& graph = model.graph();
   NameSet names(graph);
+  auto reads = read_counts(graph, true);  // kept current as biases are renamed below
   for (const auto& [input, layers] : observed.layers())
     for (const auto& l : layers) {
       if (l.sums.positions == 0) continue;
@@ -316,13 +316,17 @@ BiasCorrectionResult apply_bias_correction(Model& model, const BiasCorrectionObs
       Tensor bias;
       bool in_place = false;
       // A Gemm's C may be [M, N]: every row takes the shift.
-      if (!current_bias(model, holder, l.bias_slot, channels, bias, in_place) || bias.shape().empty() ||
+      if (!current_bias(model, reads, holder, l.bias_slot, channels, bias, in_place) || bias.shape().empty() ||
           bias.shape().back() != channels)
         continue;
       const std::string name =
           in_place ? holder.input(l.bias_slot)
                    : names.unique((node.name().empty() ? node.output(0) : node.name()) + "_bias_corrected");
       while (holder.input_size() <= l.bias_slot) holder.add_input("");
+      if (!in_place) {
+        if (const std::string& old = holder.input(l.bias_slot); !old.empty()) --reads[old];
+        reads[name] = 1;
+      }
       holder.set_input(l.bias_slot, name);
       Tensor shifted(DataType::kFloat, bias.shape());
       for (int64_t i = 0; i < bias.numel(); ++i)
