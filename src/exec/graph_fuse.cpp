@@ -20,18 +20,6 @@ bool is_op(const onnx::NodeProto& node, std::string_view op) {
   return (node.domain().empty() || node.domain() == "ai.onnx") && node.op_type() == op;
 }
 
-float attr_float(const onnx::NodeProto& node, std::string_view name, float fallback) {
-  for (const auto& a : node.attribute())
-    if (a.name() == name && a.type() == onnx::AttributeProto::FLOAT) return a.f();
-  return fallback;
-}
-
-int64_t attr_int(const onnx::NodeProto& node, std::string_view name, int64_t fallback) {
-  for (const auto& a : node.attribute())
-    if (a.name() == name && a.type() == onnx::AttributeProto::INT) return a.i();
-  return fallback;
-}
-
 // Only output 0 is wanted.
 bool single_output(const std::vector<int>& outputs) {
   for (size_t o = 1; o < outputs.size(); ++o)
@@ -96,14 +84,15 @@ void GraphPlan::plan_fusion(const Model* model) {
     int next = only_reader(value);
     if (next >= 0 && is_op(*steps_[next].node, "BatchNormalization")) {
       const Step& s = steps_[next];
-      const bool spatial = s.opset >= 9 || attr_int(*s.node, "spatial", 1) == 1;
+      const NodeInfo bn_info(*s.node, s.opset, model);
+      const bool spatial = s.opset >= 9 || bn_info.attr_int("spatial", 1) == 1;
       if (spatial && s.inputs.size() == 5 && s.inputs[0] == value && single_output(s.outputs) &&
           parameter(s.inputs[1]) && parameter(s.inputs[2]) && parameter(s.inputs[3]) && parameter(s.inputs[4])) {
         try {
           const Tensor& scale = *parameter(s.inputs[1]);
           if (scale.rank() != 1) throw std::invalid_argument("scale");
           batch_norm_coefficients(scale, *parameter(s.inputs[2]), *parameter(s.inputs[3]), *parameter(s.inputs[4]),
-                                  scale.numel(), attr_float(*s.node, "epsilon", 1e-5f), chain.scale, chain.shift);
+                                  scale.numel(), bn_info.attr_float("epsilon", 1e-5f), chain.scale, chain.shift);
           bn = &s;
         } catch (const std::exception&) {
           // Mismatched parameters: the unfused kernel reports them.
