@@ -8,6 +8,7 @@
 
 #include "core/file_regions.hpp"
 #include "core/parallel.hpp"
+#include "core/scratch_buffer.hpp"
 #include "core/spill_file.hpp"
 #include "onnxq/float16.hpp"
 
@@ -125,7 +126,7 @@ __attribute__((target("avx2,f16c"))) void convert_vector(const float* x, uint16_
 }
 #endif
 
-bool f16c_available() {
+bool vector_path_available() {
 #if defined(ONNXQ_HALF_F16C)
   static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
   return yes;
@@ -134,13 +135,13 @@ bool f16c_available() {
 #endif
 }
 
-void convert_chunk(const float* x, uint16_t* y, int64_t begin, int64_t end, const Fp16Options& options, bool f16c,
+void convert_chunk(const float* x, uint16_t* y, int64_t begin, int64_t end, const Fp16Options& options, bool vectorized,
                    ChunkStats& s) {
 #if defined(ONNXQ_HALF_F16C)
-  if (f16c && options.bfloat16) return convert_vector<true>(x, y, begin, end, 0, 0, s);
-  if (f16c) return convert_vector<false>(x, y, begin, end, options.min_positive_val, options.max_finite_val, s);
+  if (vectorized && options.bfloat16) return convert_vector<true>(x, y, begin, end, 0, 0, s);
+  if (vectorized) return convert_vector<false>(x, y, begin, end, options.min_positive_val, options.max_finite_val, s);
 #endif
-  (void)f16c;
+  (void)vectorized;
   convert_scalar(x, y, begin, end, options.bfloat16, options.min_positive_val, options.max_finite_val, s);
 }
 
@@ -167,9 +168,9 @@ void to_half_values(const float* x, uint16_t* y, int64_t n, const Fp16Options& o
                     bool vector_path) {
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   std::vector<ChunkStats> per_chunk(static_cast<size_t>(chunks));
-  const bool f16c = vector_path && f16c_available();
+  const bool vectorized = vector_path && vector_path_available();
   parallel_for(chunks, options.threads, [&](int64_t c) {
-    convert_chunk(x, y, c * kChunk, std::min(n, (c + 1) * kChunk), options, f16c, per_chunk[static_cast<size_t>(c)]);
+    convert_chunk(x, y, c * kChunk, std::min(n, (c + 1) * kChunk), options, vectorized, per_chunk[static_cast<size_t>(c)]);
   });
   if (stats) *stats = total_stats(per_chunk);
 }
@@ -179,18 +180,18 @@ Tensor to_half_spilled(std::span<const std::byte> floats, const Shape& shape, co
   const auto n = static_cast<int64_t>(floats.size() / 4);
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   std::vector<ChunkStats> per_chunk(static_cast<size_t>(chunks));
-  const bool f16c = f16c_available();
+  const bool vectorized = vector_path_available();
   const uint64_t offset = spill.reserve(static_cast<uint64_t>(2 * n));
   parallel_for(chunks, options.threads, [&](int64_t c) {
     const int64_t begin = c * kChunk, count = std::min(n, begin + kChunk) - begin;
     // Per-thread buffers, reused: fresh pages cost more than the conversion on a VM.
-    static thread_local std::vector<float> in;
-    static thread_local std::vector<uint16_t> out;
-    in.resize(static_cast<size_t>(kChunk));
-    out.resize(static_cast<size_t>(kChunk));
-    read_bytes(floats.data() + 4 * begin, static_cast<uint64_t>(4 * count), in.data());
-    convert_chunk(in.data(), out.data(), 0, count, options, f16c, per_chunk[static_cast<size_t>(c)]);
-    spill.write(offset + static_cast<uint64_t>(2 * begin), out.data(), static_cast<uint64_t>(2 * count));
+    thread_local ScratchBuffer<float> in_buffer;
+    thread_local ScratchBuffer<uint16_t> out_buffer;
+    float* in = in_buffer.get(static_cast<size_t>(kChunk));
+    uint16_t* out = out_buffer.get(static_cast<size_t>(kChunk));
+    read_bytes(floats.data() + 4 * begin, static_cast<uint64_t>(4 * count), in);
+    convert_chunk(in, out, 0, count, options, vectorized, per_chunk[static_cast<size_t>(c)]);
+    spill.write(offset + static_cast<uint64_t>(2 * begin), out, static_cast<uint64_t>(2 * count));
   });
   if (stats) *stats = total_stats(per_chunk);
   return spill.view(options.bfloat16 ? DataType::kBFloat16 : DataType::kFloat16, shape, offset);
