@@ -6,7 +6,7 @@
 
 #include "ewq/code_kernels.hpp"
 #include "ewq/codebook_methods.hpp"
-#include "ewq/group_io.hpp"
+#include "core/value_chunks.hpp"
 
 namespace onnxq {
 

@@ -428,15 +428,12 @@ class GraphConverter {
     int64_t elements = 0;
     const std::span<const std::byte> stored = c_.model.stored_bytes(proto);
     const Shape shape = proto_shape(proto);
-    if (proto.data_type() == kFloat && stored.size() >= kSpillMinBytes &&
-        stored.size() == 4 * static_cast<uint64_t>(shape_numel(shape))) {
-      if (!c_.spill) c_.spill = SpillFile::create();
-      if (c_.spill) {
-        half = fp16::to_half_spilled(stored, shape, c_.options, &stats, *c_.spill);
-        elements = shape_numel(shape);
-      }
-    }
-    if (!half.defined()) {
+    if (proto.data_type() == kFloat && !stored.empty() && stored.size() == 4 * static_cast<uint64_t>(shape_numel(shape))) {
+      const bool large = stored.size() >= kSpillMinBytes;
+      if (large && !c_.spill) c_.spill = SpillFile::create();
+      half = fp16::to_half_stored(stored, shape, c_.options, &stats, large ? c_.spill.get() : nullptr);
+      elements = shape_numel(shape);
+    } else {
       const Tensor value = c_.model.tensor_data(proto);
       half = fp16::to_half(value, c_.options, &stats);
       elements = value.numel();

@@ -6,10 +6,9 @@
 #include <limits>
 #include <vector>
 
-#include "core/file_regions.hpp"
 #include "core/parallel.hpp"
 #include "core/scratch_buffer.hpp"
-#include "core/spill_file.hpp"
+#include "core/value_chunks.hpp"
 #include "onnxq/float16.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -175,26 +174,24 @@ void to_half_values(const float* x, uint16_t* y, int64_t n, const Fp16Options& o
   if (stats) *stats = total_stats(per_chunk);
 }
 
-Tensor to_half_spilled(std::span<const std::byte> floats, const Shape& shape, const Fp16Options& options,
-                       HalfStats* stats, SpillFile& spill) {
-  const auto n = static_cast<int64_t>(floats.size() / 4);
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  std::vector<ChunkStats> per_chunk(static_cast<size_t>(chunks));
+Tensor to_half_stored(std::span<const std::byte> floats, const Shape& shape, const Fp16Options& options,
+                       HalfStats* stats, SpillFile* spill) {
+  static_assert(ValueChunks::kChunk == kChunk, "the error sums' order follows the chunks");
+  const ValueChunks values(floats.data(), static_cast<int64_t>(floats.size() / 4));
+  std::vector<ChunkStats> per_chunk(static_cast<size_t>(values.chunks()));
   const bool vectorized = vector_path_available();
-  const uint64_t offset = spill.reserve(static_cast<uint64_t>(2 * n));
-  parallel_for(chunks, options.threads, [&](int64_t c) {
-    const int64_t begin = c * kChunk, count = std::min(n, begin + kChunk) - begin;
+  TensorSink sink(spill, options.bfloat16 ? DataType::kBFloat16 : DataType::kFloat16, shape);
+  parallel_for(values.chunks(), options.threads, [&](int64_t c) {
     // Per-thread buffers, reused: fresh pages cost more than the conversion on a VM.
     thread_local ScratchBuffer<float> in_buffer;
     thread_local ScratchBuffer<uint16_t> out_buffer;
-    float* in = in_buffer.get(static_cast<size_t>(kChunk));
+    const float* in = values.read(c, in_buffer.get(static_cast<size_t>(kChunk)));
     uint16_t* out = out_buffer.get(static_cast<size_t>(kChunk));
-    read_bytes(floats.data() + 4 * begin, static_cast<uint64_t>(4 * count), in);
-    convert_chunk(in, out, 0, count, options, vectorized, per_chunk[static_cast<size_t>(c)]);
-    spill.write(offset + static_cast<uint64_t>(2 * begin), out, static_cast<uint64_t>(2 * count));
+    convert_chunk(in, out, 0, values.count(c), options, vectorized, per_chunk[static_cast<size_t>(c)]);
+    sink.write(static_cast<uint64_t>(2 * c * kChunk), out, static_cast<uint64_t>(2 * values.count(c)));
   });
   if (stats) *stats = total_stats(per_chunk);
-  return spill.view(options.bfloat16 ? DataType::kBFloat16 : DataType::kFloat16, shape, offset);
+  return sink.tensor();
 }
 
 Tensor to_half(const Tensor& value, const Fp16Options& options, HalfStats* stats) {

@@ -28,8 +28,9 @@ Tensor to_half(const Tensor& value, const Fp16Options& options, HalfStats* stats
 void to_half_values(const float* x, uint16_t* y, int64_t n, const Fp16Options& options, HalfStats* stats,
                     bool vector_path);
 // The same from stored float32 bytes (possibly misaligned, possibly mirroring a file: read
-// with pread), the 16-bit values written to `spill`; the result is a read-only view of it.
-Tensor to_half_spilled(std::span<const std::byte> floats, const Shape& shape, const Fp16Options& options,
-                       HalfStats* stats, SpillFile& spill);
+// with pread), the 16-bit values written to `spill` (the result is a read-only view of it) or,
+// without one, to memory.
+Tensor to_half_stored(std::span<const std::byte> floats, const Shape& shape, const Fp16Options& options,
+                       HalfStats* stats, SpillFile* spill);
 
 }  // namespace onnxq::fp16

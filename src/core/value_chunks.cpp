@@ -1,4 +1,4 @@
-#include "ewq/group_io.hpp"
+#include "core/value_chunks.hpp"
 
 #include <cstring>
 

@@ -10,7 +10,8 @@ namespace onnxq {
 
 class SpillFile;
 
-// A group's float values read in fixed chunks (boundaries independent of threads and CPU):
+// Stored float values (a weight, a codebook group) read in fixed chunks (boundaries
+// independent of threads and CPU):
 // with pread when they lie in a file the model is mapped from, so the mapping's pages are never
 // touched (see core/file_regions.hpp), else from memory, copied only when misaligned.
 class ValueChunks {
