@@ -59,14 +59,8 @@ class CnnBuilder {
       x = block(x, out, out, 1);
       channels = out;
     }
-    g_.node("GlobalAveragePool", {x}, {"gap"}, "gap");
-    auto& flat = g_.node("Flatten", {"gap"}, {"flat"}, "flat");
-    attr_int(flat, "axis", 1);
-    const float r = 1.0f / std::sqrt(static_cast<float>(channels));
-    g_.initializer("fc.weight", random_tensor({c_.classes, channels}, seed(), -r, r));
-    g_.initializer("fc.bias", random_tensor({c_.classes}, seed(), -r, r));
-    auto& fc = g_.node("Gemm", {"flat", "fc.weight", "fc.bias"}, {"logits"}, "fc");
-    attr_int(fc, "transB", 1);
+    const uint32_t weight_seed = seed(), bias_seed = seed();
+    add_classifier_head(g_, x, channels, c_.classes, weight_seed, bias_seed);
     return g_.model();
   }
 
@@ -80,6 +74,16 @@ class CnnBuilder {
 };
 
 }  // namespace
+
+void add_classifier_head(GraphBuilder& g, const std::string& x, int64_t channels, int64_t classes, uint32_t weight_seed,
+                         uint32_t bias_seed) {
+  g.node("GlobalAveragePool", {x}, {"gap"}, "gap");
+  attr_int(g.node("Flatten", {"gap"}, {"flat"}, "flat"), "axis", 1);
+  const float r = 1.0f / std::sqrt(static_cast<float>(channels));
+  g.initializer("fc.weight", random_tensor({classes, channels}, weight_seed, -r, r));
+  g.initializer("fc.bias", random_tensor({classes}, bias_seed, -r, r));
+  attr_int(g.node("Gemm", {"flat", "fc.weight", "fc.bias"}, {"logits"}, "fc"), "transB", 1);
+}
 
 Model build_cnn(const CnnConfig& config) { return CnnBuilder(config).build(); }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "onnxq/model.hpp"
 
@@ -19,5 +20,11 @@ struct CnnConfig {
 
 // Input "image" float [1, 3, H, W], output "logits" float [1, classes].
 Model build_cnn(const CnnConfig& config);
+
+class GraphBuilder;
+// A CNN's head: GlobalAveragePool, Flatten and a Gemm classifier from `channels` features to
+// "logits" [1, classes], weights uniform in ±1/√channels from the two seeds.
+void add_classifier_head(GraphBuilder& g, const std::string& x, int64_t channels, int64_t classes, uint32_t weight_seed,
+                         uint32_t bias_seed);
 
 }  // namespace onnxq::test

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "support/cnn_model.hpp"
 #include "support/graph_builder.hpp"
 
 namespace onnxq::test {
@@ -28,12 +29,8 @@ class MobileNetBuilder {
         channels = row[1];
       }
     x = activate(conv_bn(x, channels, 1280, 1, 1, 1));
-    g_.node("GlobalAveragePool", {x}, {"gap"}, "gap");
-    attr_int(g_.node("Flatten", {"gap"}, {"flat"}, "flat"), "axis", 1);
-    const float r = 1.0f / std::sqrt(1280.0f);
-    g_.initializer("fc.weight", random_tensor({c_.classes, 1280}, seed(), -r, r));
-    g_.initializer("fc.bias", random_tensor({c_.classes}, seed(), -r, r));
-    attr_int(g_.node("Gemm", {"flat", "fc.weight", "fc.bias"}, {"logits"}, "fc"), "transB", 1);
+    const uint32_t weight_seed = seed(), bias_seed = seed();
+    add_classifier_head(g_, x, 1280, c_.classes, weight_seed, bias_seed);
     return g_.model();
   }
 
