@@ -127,7 +127,13 @@ struct ExcludeCandidate {
 };
 struct ExcludeSuggestion {
   std::vector<ExcludeCandidate> nodes;  // the candidates tried, most harmful first
-  std::vector<std::string> excluded;    // those kept, the suggested --nodes-exclude
+  // Those kept, the suggested --nodes-exclude.
+  std::vector<std::string> excluded() const {
+    std::vector<std::string> out;
+    for (const auto& c : nodes)
+      if (c.kept) out.push_back(c.node);
+    return out;
+  }
   std::string output;                   // the output with the lowest SQNR before
   // Min over outputs, before and after. With a static recipe "before" is not QUANT but the float
   // model quantized again on the debug data without exclusions (`baseline_requantized`), so

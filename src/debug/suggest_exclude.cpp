@@ -162,8 +162,6 @@ ExcludeSuggestion suggest_exclude(const Model& float_model, const Model& quant, 
     quantize_without(names);
     return output_sqnr(tried);
   });
-  for (const auto& c : s.nodes)
-    if (c.kept) s.excluded.push_back(c.node);
   return s;
 }
 
@@ -189,7 +187,8 @@ std::string exclude_suggestion_text(const ExcludeSuggestion& s) {
     if (c.kept) best = c.sqnr_with_db;
     out += buf;
   }
-  if (s.excluded.empty()) {
+  const auto excluded = s.excluded();
+  if (excluded.empty()) {
     std::snprintf(buf, sizeof buf, "no exclusion gains %.1f dB or more: keep the model as it is (%.1f dB)\n",
                   kMinExcludeGainDb, s.sqnr_before);
     return out + buf;
@@ -198,7 +197,7 @@ std::string exclude_suggestion_text(const ExcludeSuggestion& s) {
                 s.sqnr_after, s.sqnr_after - s.sqnr_before);
   out += buf;
   out += "  --nodes-exclude ";
-  for (size_t i = 0; i < s.excluded.size(); ++i) out += (i ? "," : "") + s.excluded[i];
+  for (size_t i = 0; i < excluded.size(); ++i) out += (i ? "," : "") + excluded[i];
   out += "\n";
   return out;
 }
@@ -216,7 +215,7 @@ nlohmann::json exclude_suggestion_json(const ExcludeSuggestion& s) {
                      {"sqnr_with_db", number(c.sqnr_with_db)},
                      {"kept", c.kept}});
   }
-  for (const auto& e : s.excluded) arg += (arg.empty() ? "" : ",") + e;
+  for (const auto& e : s.excluded()) arg += (arg.empty() ? "" : ",") + e;
   return {{"nodes", nodes},
           {"output", s.output},
           {"sqnr_before_db", number(s.sqnr_before)},

@@ -53,7 +53,7 @@ void expect_mm2_named_and_output_recovers(const Files& files) {
   ASSERT_EQ(s.nodes.size(), 1u);
   EXPECT_EQ(s.nodes[0].node, "mm2");
   EXPECT_TRUE(s.nodes[0].kept);
-  EXPECT_EQ(s.excluded, std::vector<std::string>{"mm2"});
+  EXPECT_EQ(s.excluded(), std::vector<std::string>{"mm2"});
   EXPECT_EQ(s.nodes[0].sqnr_with_db, s.sqnr_after);
   EXPECT_EQ(s.output, "y");
   std::printf("[ measured ] %s: output SQNR %.1f dB, without mm2 %.1f dB\n", s.command.c_str(), s.sqnr_before, s.sqnr_after);
