@@ -8,6 +8,9 @@
 
 namespace onnxq {
 
+// Results from this size on go to a spill file; smaller ones cost less in memory than a write.
+constexpr uint64_t kSpillMinBytes = 1 << 20;
+
 // An unlinked temporary file that large results (quantized weights) are written to from a
 // small reused buffer instead of being built in fresh memory, whose first touch is the
 // costliest part of quantizing a big model on a virtual machine. The results are read back

@@ -73,7 +73,7 @@ class EwqQuantizer {
     for (auto& j : jobs_)
       if (j.bins > 0) work.push_back(&j);
     for (Job* j : work)
-      if (!spill_ && shape_numel(proto_shape(*j->proto)) * 4 >= kSpillMinBytes) spill_ = SpillFile::create();
+      if (!spill_ && static_cast<uint64_t>(shape_numel(proto_shape(*j->proto))) * 4 >= kSpillMinBytes) spill_ = SpillFile::create();
     // Largest first, so no thread is left alone with a big weight at the end; each job's results
     // are its own, so the order changes nothing in the output.
     std::vector<Job*> order = work;
@@ -255,7 +255,7 @@ class EwqQuantizer {
     const CodebookOptions copts{options_.method, j.bins, options_.refine};
     const bool int4 = j.bins <= 16;
     // Codes as the coding pass finds them, before any remapping or packing.
-    SpillFile* spill = n * 4 >= kSpillMinBytes ? spill_.get() : nullptr;
+    SpillFile* spill = static_cast<uint64_t>(n) * 4 >= kSpillMinBytes ? spill_.get() : nullptr;
     // Codes that will be packed or turned into floats stay in reused memory; others are stored as
     // they are, so they go where they are saved from.
     const bool rewritten = options_.storage == CodebookStorage::kFloat || index_layout(j.bins, opset_) != IndexLayout::kUInt8;
@@ -476,7 +476,6 @@ class EwqQuantizer {
   int64_t opset_ = 0;
   std::mutex pool_mutex_;
   // Large results are written here rather than to fresh memory (see core/spill_file.hpp).
-  static constexpr int64_t kSpillMinBytes = 1 << 20;
   std::shared_ptr<SpillFile> spill_;
   std::vector<std::unique_ptr<Scratch>> pool_;
 };

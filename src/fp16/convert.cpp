@@ -31,8 +31,6 @@ constexpr int64_t kMinCastElements = 64;
 // float16 rounds a normal value to 11 significant bits, about 70 dB; a tensor that keeps less
 // lost values to the subnormal range.
 constexpr double kFaithfulSqnrDb = 50.0;
-// Tensors from this size on are converted through a temporary file (see core/spill_file.hpp).
-constexpr uint64_t kSpillMinBytes = 1 << 20;
 
 std::string format_float(float v) {
   char buf[32];

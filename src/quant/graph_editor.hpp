@@ -112,8 +112,6 @@ class WeightStore {
   std::vector<QuantizedTensorInfo> infos_;
   std::vector<std::pair<std::string, uint64_t>> info_zero_points_;  // per info: name, bytes
   int threads_;
-  // Quantized values of weights from this size on are written to a temporary file.
-  static constexpr uint64_t kSpillMinBytes = 1 << 20;
   std::shared_ptr<SpillFile> spill_;
 };
 
