@@ -32,21 +32,27 @@ void validate(const StaticQuantOptions& o) {
 std::vector<std::string> static_op_types() { return static_rules().op_types(); }
 
 std::vector<std::string> static_calibration_tensors(const Model& model, const StaticQuantOptions& options) {
-  Model& m = const_cast<Model&>(model);  // only read: the plan is never emitted
+  // Every float tensor a selected node reads or writes could need a range; the plan, run on
+  // placeholder ranges, tells which are read. A copy of the model: collecting renames outputs.
+  Model copy(model.proto(), model.base_dir());
   QuantizeReport unused;
-  QdqPlan plan(m, {}, options, unused);
-  std::set<std::string> constants, seen;
-  std::vector<std::string> out;
-  for (const auto& n : model.graph().node()) {
-    if (!is_default_domain(n) || !static_rules().find(n.op_type())) continue;
-    if (!plan.selects(n)) continue;
-    auto add = [&](const std::string& name) {
-      if (!name.empty() && !plan.is_constant(name) && seen.insert(name).second) out.push_back(name);
-    };
-    for (const auto& i : n.input()) add(i);
-    for (const auto& o : n.output()) add(o);
+  TensorRanges placeholders;
+  std::vector<std::string> candidates;
+  {
+    QdqPlan probe(copy, {}, options, unused);
+    for (const auto& n : model.graph().node()) {
+      if (!is_default_domain(n) || !static_rules().find(n.op_type()) || !probe.selects(n)) continue;
+      auto add = [&](const std::string& name) {
+        if (!name.empty() && !probe.is_constant(name) && placeholders.emplace(name, TensorRange{0.0f, 1.0f}).second)
+          candidates.push_back(name);
+      };
+      for (const auto& i : n.input()) add(i);
+      for (const auto& o : n.output()) add(o);
+    }
   }
-  return out;
+  QdqPlan plan(copy, placeholders, options, unused);
+  plan.collect();
+  return plan.ranges_read(candidates);
 }
 
 QuantizeReport quantize_static(Model& model, const TensorRanges& ranges, const StaticQuantOptions& options) {

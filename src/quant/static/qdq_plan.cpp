@@ -58,11 +58,16 @@ void QdqPlan::adjust_ranges() {
   for (const auto& n : model_.graph().node()) {
     if (!selected(n) || !static_rules().find(n.op_type())) continue;
     if ((n.op_type() == "Relu" || n.op_type() == "Clip") && !options_.symmetric_activations) {
+      // The input's own range is not needed (calibration may skip it): a float Relu/Clip has a
+      // float input.
       const std::string& in = n.input(0);
-      if (reads[in] == 1 && !graph_outputs_.count(in) && ranges_.count(in) && ranges_.count(n.output(0)))
+      if (reads[in] == 1 && !graph_outputs_.count(in) && ranges_.count(n.output(0))) {
         ranges_[in] = ranges_[n.output(0)];
+        range_from_[in] = n.output(0);
+      }
     } else if (n.op_type() == "Softmax") {
       ranges_[n.output(0)] = TensorRange{0.0f, 1.0f};
+      range_from_[n.output(0)] = "";
     }
   }
 }
@@ -79,6 +84,23 @@ void QdqPlan::collect() {
     with_context("node '" + node.name() + "' (" + node.op_type() + ")", [&] { (*rule)(ctx); });
   }
   current_node_ = -1;
+}
+
+std::vector<std::string> QdqPlan::ranges_read(const std::vector<std::string>& candidates) const {
+  std::set<std::string> read;
+  for (const auto& [name, plan] : plans_) {
+    if (plan.kind != TensorPlan::Kind::kActivation || is_constant(name)) continue;
+    auto it = range_from_.find(name);
+    if (it == range_from_.end())
+      read.insert(name);
+    else if (!it->second.empty())
+      read.insert(it->second);
+  }
+  std::vector<std::string> out;
+  for (const auto& name : candidates)
+    if (read.erase(name)) out.push_back(name);
+  out.insert(out.end(), read.begin(), read.end());  // none expected: every range read is a candidate
+  return out;
 }
 
 void QdqPlan::request(const std::string& name, TensorPlan plan, const onnx::NodeProto& node) {

@@ -39,6 +39,9 @@ class QdqPlan {
   void collect();
   // Rewrites the graph from the collected plan.
   void emit();
+  // After collect(): the tensors whose calibrated range emit() reads, in `candidates` order (a
+  // folded Relu/Clip's input reads its output's range, Softmax's output has a fixed one).
+  std::vector<std::string> ranges_read(const std::vector<std::string>& candidates) const;
 
   // Whether the options select the node (op type, include and exclude patterns).
   bool selects(const onnx::NodeProto& node) const { return selected(node); }
@@ -78,6 +81,8 @@ class QdqPlan {
   std::string qdq_domain_;  // "" or com.microsoft (16-bit below opset 21)
 
   std::map<std::string, TensorPlan> plans_;
+  // adjust_ranges: tensor -> the tensor whose observed range it takes ("" for a fixed range).
+  std::map<std::string, std::string> range_from_;
   std::vector<std::string> order_;          // first request first
   std::set<int> removed_nodes_;             // indices in the main graph
   std::set<std::string> quantizing_nodes_;  // names of nodes whose rule asked for something
