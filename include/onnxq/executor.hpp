@@ -13,7 +13,8 @@ namespace onnxq {
 class Model;
 namespace exec {
 class GraphPlan;
-}
+struct WatchedSteps;
+}  // namespace exec
 
 struct ExecutorOptions {
   int threads = 0;  // 0: every core. Results are bit-identical for any value.
@@ -35,6 +36,15 @@ using TensorHook = std::function<void(const std::string& name, const Tensor& val
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
+// The tensors a hook needs, planned by Executor::watch. Runs with it hand the hook those only
+// and fuse nodes whose intermediates nobody sees, as runs without a hook do: a calibrator that
+// reads a Relu's output but not the convolution's before it gets the fused speed.
+class TensorWatch {
+ private:
+  friend class Executor;
+  std::shared_ptr<const exec::WatchedSteps> steps_;
+};
+
 // onnxq's CPU reference engine. The graph is planned once (order, kernels, lifetimes) and
 // can then run many times, also concurrently from several threads. The model must outlive
 // the executor: initializers are used in place, never copied per run.
@@ -55,8 +65,15 @@ class Executor {
   // left out) and returns the graph outputs in graph order. A wrong name, dtype or shape is
   // kInput naming the input and what was expected.
   std::vector<Tensor> run(const NamedTensors& inputs, const TensorHook& hook = {}) const;
+  // As run() with a hook that sees only the tensors `watch` names (graph inputs and node
+  // outputs of the main graph; unknown names are ignored), in execution order.
+  TensorWatch watch(const std::vector<std::string>& names) const;
+  std::vector<Tensor> run(const NamedTensors& inputs, const TensorWatch& watch, const TensorHook& hook) const;
 
  private:
+  std::vector<Tensor> run_ordered(const NamedTensors& inputs, const TensorHook& hook,
+                                  const exec::WatchedSteps* watched) const;
+
   std::shared_ptr<const exec::GraphPlan> plan_;
   std::vector<ValueInfo> inputs_;    // plan inputs without an initializer
   std::vector<size_t> input_index_;  // their positions among the plan's inputs

@@ -29,10 +29,10 @@ struct CalibrationRun {
 // Runs the model on every sample of `data` in the executor and feeds `tensors` (the float ones,
 // through the tensor hook: no augmented model) to a calibrator made from `calib`. A sample of the
 // wrong shape, type or input name is kInput naming the file and the input. Memory does not grow
-// with the number of samples. `also`, when set, sees every tensor of every run as well.
+// with the number of samples. `also`, when set, sees the `also_tensors` of every run as well.
 CalibrationRun calibrate(const Model& model, const CalibDataOptions& data, const CalibOptions& calib,
                          const std::vector<std::string>& tensors, int threads = 0, const ProgressFn& progress = {},
-                         const TensorHook& also = {});
+                         const std::vector<std::string>& also_tensors = {}, const TensorHook& also = {});
 
 // Everything `onnxq quantize-static` does, with every default in the member structs.
 struct StaticFileOptions {

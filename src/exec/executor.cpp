@@ -62,7 +62,22 @@ Executor::~Executor() = default;
 const std::vector<ValueInfo>& Executor::inputs() const { return inputs_; }
 const std::vector<ValueInfo>& Executor::outputs() const { return plan_->outputs(); }
 
+TensorWatch Executor::watch(const std::vector<std::string>& names) const {
+  TensorWatch w;
+  w.steps_ = plan_->watch(names);
+  return w;
+}
+
+std::vector<Tensor> Executor::run(const NamedTensors& inputs, const TensorWatch& watch, const TensorHook& hook) const {
+  return run_ordered(inputs, hook, watch.steps_.get());
+}
+
 std::vector<Tensor> Executor::run(const NamedTensors& inputs, const TensorHook& hook) const {
+  return run_ordered(inputs, hook, nullptr);
+}
+
+std::vector<Tensor> Executor::run_ordered(const NamedTensors& inputs, const TensorHook& hook,
+                                          const exec::WatchedSteps* watched) const {
   std::vector<Tensor> ordered(plan_->inputs().size());
   std::vector<bool> given(plan_->inputs().size(), false);
   for (const auto& [name, value] : inputs) {
@@ -80,7 +95,7 @@ std::vector<Tensor> Executor::run(const NamedTensors& inputs, const TensorHook& 
   }
   for (size_t i : input_index_)
     if (!given[i]) fail(ExitCode::kInput, "input '" + plan_->inputs()[i].name + "' was not given");
-  return plan_->run(std::move(ordered), nullptr, hook ? &hook : nullptr, threads_);
+  return plan_->run(std::move(ordered), nullptr, hook ? &hook : nullptr, threads_, watched);
 }
 
 }  // namespace onnxq

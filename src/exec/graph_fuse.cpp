@@ -29,10 +29,13 @@ bool single_output(const std::vector<int>& outputs) {
 
 }  // namespace
 
-void GraphPlan::plan_fusion(const Model* model) {
+std::vector<GraphPlan::Step> GraphPlan::fuse(const std::vector<bool>& kept) const {
+  const Model* model = model_;
   const int count = static_cast<int>(steps_.size());
-  // Uses of each value; graph outputs and subgraph reads count double, so they never fuse.
+  // Uses of each value; graph outputs, subgraph reads and kept values count double, so they
+  // never fuse.
   std::vector<int> uses(names_.size(), 0), reader(names_.size(), -1);
+  for (size_t v = 0; v < kept.size(); ++v) uses[v] += kept[v] ? 2 : 0;
   for (int s = 0; s < count; ++s) {
     for (int in : steps_[s].inputs)
       if (in >= 0) ++uses[in], reader[in] = s;
@@ -167,11 +170,12 @@ void GraphPlan::plan_fusion(const Model* model) {
 
   bool any = false;
   for (int s = 0; s < count; ++s) any = any || fused_at[s] != nullptr;
-  if (!any) return;
+  std::vector<Step> fused_steps;
+  if (!any) return fused_steps;
   for (int s = 0; s < count; ++s) {
     if (absorbed[s]) continue;
     if (fused_at[s]) {
-      fused_steps_.push_back(std::move(fused_step[s]));
+      fused_steps.push_back(std::move(fused_step[s]));
     } else {
       Step copy;
       copy.node = steps_[s].node;
@@ -179,10 +183,11 @@ void GraphPlan::plan_fusion(const Model* model) {
       copy.kernel = steps_[s].kernel;
       copy.inputs = steps_[s].inputs;
       copy.outputs = steps_[s].outputs;
-      fused_steps_.push_back(std::move(copy));
+      fused_steps.push_back(std::move(copy));
     }
   }
-  plan_releases(fused_steps_);
+  plan_releases(fused_steps);
+  return fused_steps;
 }
 
 }  // namespace onnxq::exec

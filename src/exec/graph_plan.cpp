@@ -229,9 +229,20 @@ std::shared_ptr<const GraphPlan> GraphPlan::plan(const onnx::GraphProto& graph, 
     p.outputs_.push_back(value_info_from_proto(v));
   }
 
+  p.model_ = model;
   p.plan_releases(p.steps_);
-  p.plan_fusion(model);
+  p.fused_steps_ = p.fuse(std::vector<bool>(p.names_.size(), false));
   return plan;
+}
+
+std::shared_ptr<const WatchedSteps> GraphPlan::watch(const std::vector<std::string>& names) const {
+  auto w = std::make_shared<WatchedSteps>();
+  w->watched.assign(names_.size(), false);
+  for (const auto& name : names)
+    if (auto it = slots_.find(name); it != slots_.end()) w->watched[it->second] = true;
+  w->steps = fuse(w->watched);
+  if (w->steps.empty()) w->steps = steps_;
+  return w;
 }
 
 void GraphPlan::plan_releases(std::vector<Step>& steps) const {

@@ -15,13 +15,15 @@ class Frame final : public Scope {
     return outer_ ? outer_->find(name) : nullptr;
   }
 
-  std::vector<Tensor> run(std::vector<Tensor> inputs, const TensorHook* hook, int threads) {
+  std::vector<Tensor> run(std::vector<Tensor> inputs, const TensorHook* hook, int threads, const WatchedSteps* watched) {
+    // The hook sees every value, or the watched ones only.
+    auto seen = [&](int s) { return hook && (!watched || watched->watched[s]); };
     for (size_t i = 0; i < plan_.input_slots_.size() && i < inputs.size(); ++i) {
       const int s = plan_.input_slots_[i];
       if (inputs[i].defined()) values_[s] = std::move(inputs[i]);
       if (!values_[s].defined())
         fail(ExitCode::kInput, "graph input '" + plan_.names_[s] + "' was not given");
-      if (hook) (*hook)(plan_.names_[s], values_[s]);
+      if (seen(s)) (*hook)(plan_.names_[s], values_[s]);
     }
     for (int s : plan_.free_slots_) {
       const Tensor* t = outer_ ? outer_->find(plan_.names_[s]) : nullptr;
@@ -30,7 +32,9 @@ class Frame final : public Scope {
     }
     std::vector<Tensor> in, out;
     // Fused steps skip intermediates a hook must see.
-    const auto& steps = hook || plan_.fused_steps_.empty() ? plan_.steps_ : plan_.fused_steps_;
+    const auto& steps = watched                                  ? watched->steps
+                        : hook || plan_.fused_steps_.empty() ? plan_.steps_
+                                                             : plan_.fused_steps_;
     for (const auto& step : steps) {
       in.assign(step.inputs.size(), Tensor());
       for (size_t i = 0; i < step.inputs.size(); ++i)
@@ -56,7 +60,7 @@ class Frame final : public Scope {
         if (!out[o].defined())
           fail(ExitCode::kInternal, label(step) + ": the kernel did not produce output '" + plan_.names_[s] + "'");
         values_[s] = std::move(out[o]);
-        if (hook) (*hook)(plan_.names_[s], values_[s]);
+        if (seen(s)) (*hook)(plan_.names_[s], values_[s]);
       }
       for (int s : step.release) values_[s] = Tensor();
     }
@@ -78,10 +82,10 @@ class Frame final : public Scope {
   std::vector<Tensor> values_;
 };
 
-std::vector<Tensor> GraphPlan::run(std::vector<Tensor> inputs, const Scope* outer, const TensorHook* hook,
-                                   int threads) const {
+std::vector<Tensor> GraphPlan::run(std::vector<Tensor> inputs, const Scope* outer, const TensorHook* hook, int threads,
+                                   const WatchedSteps* watched) const {
   Frame frame(*this, outer);
-  return frame.run(std::move(inputs), hook, threads);
+  return frame.run(std::move(inputs), hook, threads, watched);
 }
 
 }  // namespace onnxq::exec

@@ -26,13 +26,15 @@ bool is_floating(DataType t) {
   return t == DataType::kFloat || t == DataType::kFloat16 || t == DataType::kBFloat16 || t == DataType::kDouble;
 }
 
-// Runs the model on every sample, handing each produced tensor to `hook`.
-void for_each_sample(const Model& model, const CalibDataOptions& data, int threads, const TensorHook& hook) {
+// Runs the model on every sample, handing the tensors named `names` to `hook`.
+void for_each_sample(const Model& model, const CalibDataOptions& data, int threads,
+                     const std::vector<std::string>& names, const TensorHook& hook) {
   Executor executor(model, {threads});
+  const TensorWatch watch = executor.watch(names);
   auto source = CalibrationData::open(data, executor.inputs());
   for (size_t i = 0; i < source->size(); ++i) {
     const NamedTensors sample = source->sample(i);
-    with_context("calibration sample " + source->describe(i), [&] { executor.run(sample, hook); });
+    with_context("calibration sample " + source->describe(i), [&] { executor.run(sample, watch, hook); });
   }
 }
 
@@ -40,7 +42,7 @@ void for_each_sample(const Model& model, const CalibDataOptions& data, int threa
 
 CalibrationRun calibrate(const Model& model, const CalibDataOptions& data, const CalibOptions& calib,
                          const std::vector<std::string>& tensors, int threads, const ProgressFn& progress,
-                         const TensorHook& also) {
+                         const std::vector<std::string>& also_tensors, const TensorHook& also) {
   const auto start = std::chrono::steady_clock::now();
   CalibrationRun run;
   // A reshaped or transposed copy of an observed tensor is not observed again: it has the
@@ -58,6 +60,10 @@ CalibrationRun calibrate(const Model& model, const CalibDataOptions& data, const
   if (total == 0) fail(ExitCode::kInput, "calibration data '" + data.source + "' holds no samples");
   Calibrator& calibrator = *run.calibrator;
   calibrator.expect(tensors);
+  std::vector<std::string> seen;
+  for (const auto& [name, unused] : wanted) seen.push_back(name);
+  if (also) seen.insert(seen.end(), also_tensors.begin(), also_tensors.end());
+  const TensorWatch watch = executor.watch(seen);
   run.setup_seconds = seconds_since(start);
   std::vector<double> sample_seconds;
   sample_seconds.reserve(static_cast<size_t>(total));
@@ -65,7 +71,7 @@ CalibrationRun calibrate(const Model& model, const CalibDataOptions& data, const
     const auto sample_start = std::chrono::steady_clock::now();
     const NamedTensors sample = source->sample(static_cast<size_t>(i));
     with_context("calibration sample " + source->describe(static_cast<size_t>(i)), [&] {
-      executor.run(sample, [&](const std::string& name, const Tensor& value) {
+      executor.run(sample, watch, [&](const std::string& name, const Tensor& value) {
         if (also) also(name, value);
         const auto it = wanted.find(name);
         if (it == wanted.end() || !is_floating(value.dtype())) return;
@@ -107,7 +113,7 @@ StaticFileReport quantize_static_file(const std::filesystem::path& input, const 
     const auto inputs = smooth_quant_inputs(model, quant);
     const std::unordered_set<std::string> wanted(inputs.begin(), inputs.end());
     ChannelMaxima maxima;
-    for_each_sample(model, options.data, options.threads, [&](const std::string& name, const Tensor& value) {
+    for_each_sample(model, options.data, options.threads, inputs, [&](const std::string& name, const Tensor& value) {
       if (wanted.count(name)) observe_channel_maxima(maxima, name, value);
     });
     const SmoothQuantResult smoothed = apply_smooth_quant(model, maxima, options.smooth_quant_alpha, quant);
@@ -142,10 +148,11 @@ StaticFileReport quantize_static_file(const std::filesystem::path& input, const 
       report.samples += table.samples;
     }
     ranges = merged->ranges();
-    if (bias) for_each_sample(model, options.data, options.threads, observe_bias);
+    if (bias) for_each_sample(model, options.data, options.threads, bias->inputs(), observe_bias);
   } else {
     CalibrationRun run = calibrate(model, options.data, calib, static_calibration_tensors(model, quant),
-                                   options.threads, options.progress, observe_bias);
+                                   options.threads, options.progress, bias ? bias->inputs() : std::vector<std::string>{},
+                                   observe_bias);
     ranges = std::move(run.ranges);
     report.samples = run.samples;
     report.tensors_observed = run.tensors;

@@ -111,6 +111,23 @@ TEST(GraphFuse, ConvBatchNormReluIsOneStepWithTheUnfusedBits) {
   EXPECT_EQ(r.seen, (std::vector<std::string>{"x", "c", "n", "y"}));
 }
 
+TEST(GraphFuse, AWatchedRunFusesWhatItsHookDoesNotRead) {
+  // Watching the block's input, middle and output only: both convolutions fuse as in a plain
+  // run, the hook sees those three in execution order, and the bits are the unfused ones.
+  const Model model = residual_block(9, 14, 15);
+  EXPECT_EQ(plan_of(model)->watch({"x", "r1", "y", "no such tensor"})->steps.size(), 2u);
+  // Watching an intermediate keeps its chain apart from that point.
+  EXPECT_EQ(plan_of(model)->watch({"n2"})->steps.size(), 4u);
+  Executor ex(model, {2});
+  const NamedTensors in = input_x({1, 9, 14, 15});
+  std::vector<std::string> seen;
+  const TensorWatch watch = ex.watch({"x", "r1", "y"});
+  const auto watched = ex.run(in, watch, [&](const std::string& name, const Tensor&) { seen.push_back(name); });
+  EXPECT_EQ(seen, (std::vector<std::string>{"x", "r1", "y"}));
+  const Runs r = run_both(model, in);
+  EXPECT_TRUE(watched[0].equals(r.unfused[0]));
+}
+
 TEST(GraphFuse, FusedOutputMatchesTheFormulaComputedInDouble) {
   // 1x1 convolution of one channel: y = relu((x * w + b - mean) * scale / sqrt(var + eps) + B).
   const Model model = conv_bn_relu(1, 1, 6, 7, 1, 1, 1);
