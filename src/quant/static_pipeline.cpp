@@ -38,6 +38,30 @@ void for_each_sample(const Model& model, const CalibDataOptions& data, int threa
   }
 }
 
+// Tables made with other options (op types, nodes, symmetric activations) may lack ranges this
+// run needs, and those tensors would stay float without a word. Only tensors the model
+// declares floating are named: integer ones never have a range.
+std::optional<std::string> ranges_missing_from_tables(const Model& model, const StaticQuantOptions& quant,
+                                                      const TensorRanges& ranges) {
+  std::unordered_map<std::string, int32_t> types;
+  const auto& g = model.graph();
+  for (const auto* list : {&g.input(), &g.value_info(), &g.output()})
+    for (const auto& v : *list)
+      if (v.type().has_tensor_type()) types[v.name()] = v.type().tensor_type().elem_type();
+  std::vector<std::string> missing;
+  for (const auto& name : static_calibration_tensors(model, quant)) {
+    const auto it = types.find(name);
+    const auto type = it == types.end() ? std::nullopt : dtype_from_onnx(it->second);
+    if (!ranges.count(name) && type && is_floating(*type)) missing.push_back(name);
+  }
+  if (missing.empty()) return std::nullopt;
+  std::string names;
+  for (size_t i = 0; i < missing.size() && i < 3; ++i) names += (i ? ", " : "") + ("'" + missing[i] + "'");
+  if (missing.size() > 3) names += ", ...";
+  return std::to_string(missing.size()) + " tensor(s) this quantization needs have no range in the calibration table(s) (" +
+         names + "); they stay float: calibrate again with the same --op-types, --nodes-* and --symmetric-activations";
+}
+
 }  // namespace
 
 CalibrationRun calibrate(const Model& model, const CalibDataOptions& data, const CalibOptions& calib,
@@ -148,6 +172,7 @@ StaticFileReport quantize_static_file(const std::filesystem::path& input, const 
       report.samples += table.samples;
     }
     ranges = merged->ranges();
+    if (auto warning = ranges_missing_from_tables(model, quant, ranges)) report.warnings.push_back(*warning);
     if (bias) for_each_sample(model, options.data, options.threads, bias->inputs(), observe_bias);
   } else {
     CalibrationRun run = calibrate(model, options.data, calib, static_calibration_tensors(model, quant),

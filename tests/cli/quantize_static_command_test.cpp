@@ -91,6 +91,21 @@ TEST_F(QuantizeStaticCommand, ACalibrationTableIsReusedWithoutRunningTheModel) {
   EXPECT_TRUE(test::files_equal(out(), again));
 }
 
+TEST_F(QuantizeStaticCommand, ATableMadeWithOtherOptionsNamesTheRangesItLacks) {
+  // Calibration skips the Relu's input (it takes the Relu's range); symmetric activations keep
+  // the Relu apart and need that range, which the table does not have.
+  const auto pre = (dir / "pre.onnx").string(), table = (dir / "t.json").string();
+  ASSERT_EQ(run_cli({"preprocess", model(), "-o", pre, "-q"}).exit_code, 0);
+  ASSERT_EQ(run_cli({"calibrate", pre, "--calib", calib(), "-o", table, "-q"}).exit_code, 0);
+  const auto r = run_cli({"quantize-static", pre, "-o", out(), "--calib-table-in", table, "--symmetric-activations"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("1 tensor(s) this quantization needs have no range in the calibration table(s) ('h')"),
+            std::string::npos)
+      << r.err;
+  const auto same = run_cli({"quantize-static", pre, "-o", out(), "--calib-table-in", table});
+  EXPECT_EQ(same.err.find("no range"), std::string::npos) << same.err;
+}
+
 TEST_F(QuantizeStaticCommand, ShardTablesMergeIntoTheTableOfOneRunOverAllSamples) {
   fs::create_directories(dir / "a");
   fs::create_directories(dir / "b");
