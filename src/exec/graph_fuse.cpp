@@ -1,8 +1,9 @@
 // The fused step list of a plan (GraphPlan::fused_steps_): a Conv absorbs the inference
-// BatchNormalization, the residual Add and the Relu that follow it, when each intermediate
+// BatchNormalization, the residual Add and the Relu or float Clip that follow it, when each intermediate
 // has that next node as its only reader and is no graph output, so the packed convolution
 // applies them to each output tile while it is in registers.
 
+#include <limits>
 #include <stdexcept>
 #include <string_view>
 #include <unordered_map>
@@ -25,6 +26,32 @@ bool single_output(const std::vector<int>& outputs) {
   for (size_t o = 1; o < outputs.size(); ++o)
     if (outputs[o] >= 0) return false;
   return !outputs.empty() && outputs[0] >= 0;
+}
+
+// A float Clip's bounds as its kernel reads them: attributes before opset 11, then optional
+// constant scalar inputs (`params` gets those inputs, undefined where absent); false when
+// they are not known constants of type float.
+template <class Parameter>
+bool clip_bounds(const GraphPlan::Step& s, const Model* model, Parameter& parameter, float& lo, float& hi,
+                 std::vector<Tensor>& params) {
+  lo = std::numeric_limits<float>::lowest();
+  hi = std::numeric_limits<float>::max();
+  if (s.opset < 11) {
+    if (s.inputs.size() != 1) return false;
+    const NodeInfo info(*s.node, s.opset, model);
+    lo = info.attr_float("min", lo);
+    hi = info.attr_float("max", hi);
+    return true;
+  }
+  params.assign(s.inputs.size() - 1, Tensor());
+  for (size_t i = 1; i < s.inputs.size() && i <= 2; ++i) {
+    if (s.inputs[i] < 0) continue;
+    const Tensor* t = parameter(s.inputs[i]);
+    if (!t || t->dtype() != DataType::kFloat || t->numel() != 1) return false;
+    params[i - 1] = *t;
+    (i == 1 ? lo : hi) = t->data<float>()[0];
+  }
+  return s.inputs.size() <= 3;
 }
 
 }  // namespace
@@ -83,7 +110,8 @@ std::vector<GraphPlan::Step> GraphPlan::fuse(const std::vector<bool>& kept) cons
     int value = conv.outputs[0], residual = -1;
     const Step* bn = nullptr;
     const Step* add = nullptr;
-    const Step* relu = nullptr;
+    const Step* act = nullptr;  // Relu or Clip
+    std::vector<Tensor> act_params;  // Clip's min and max inputs (undefined when absent)
     int next = only_reader(value);
     if (next >= 0 && is_op(*steps_[next].node, "BatchNormalization")) {
       const Step& s = steps_[next];
@@ -122,14 +150,23 @@ std::vector<GraphPlan::Step> GraphPlan::fuse(const std::vector<bool>& kept) cons
     if (next >= 0 && is_op(*steps_[next].node, "Relu")) {
       const Step& s = steps_[next];
       if (s.inputs.size() == 1 && s.inputs[0] == value && single_output(s.outputs)) {
-        relu = &s;
-        members.push_back(next);
-        value = s.outputs[0];
+        act = &s;
+        chain.lo = 0.0f;
+        chain.hi = std::numeric_limits<float>::infinity();
       }
+    } else if (next >= 0 && is_op(*steps_[next].node, "Clip")) {
+      const Step& s = steps_[next];
+      if (!s.inputs.empty() && s.inputs[0] == value && single_output(s.outputs) &&
+          clip_bounds(s, model, parameter, chain.lo, chain.hi, act_params))
+        act = &s;
+    }
+    if (act) {
+      members.push_back(next);
+      value = act->outputs[0];
     }
     if (members.size() == 1) continue;
     chain.residual = add != nullptr;
-    chain.relu = relu != nullptr;
+    chain.clip = act != nullptr;
     chain.constant_weights = constant(conv.inputs[1]);
 
     // The nodes' own kernels one after the other, with the same inputs.
@@ -138,7 +175,7 @@ std::vector<GraphPlan::Step> GraphPlan::fuse(const std::vector<bool>& kept) cons
       for (int i = 1; i < 5; ++i) bn_params.push_back(*parameter(bn->inputs[i]));
     const bool residual_first = add && add->inputs[0] == residual;
     const Step* conv_step = &conv;
-    chain.unfused = [conv_step, bn, add, relu, bn_params, residual_first](KernelIO& io) {
+    chain.unfused = [conv_step, bn, add, act, bn_params, act_params, residual_first](KernelIO& io) {
       auto run = [&io](const Step& step, std::vector<Tensor> in) {
         std::vector<Tensor> out(step.outputs.size());
         KernelIO sub(in, out, io.threads(), io.scope());
@@ -151,7 +188,11 @@ std::vector<GraphPlan::Step> GraphPlan::fuse(const std::vector<bool>& kept) cons
       Tensor value = run(*conv_step, std::move(conv_in));
       if (bn) value = run(*bn, {value, bn_params[0], bn_params[1], bn_params[2], bn_params[3]});
       if (add) value = run(*add, residual_first ? std::vector<Tensor>{io.input(3), value} : std::vector<Tensor>{value, io.input(3)});
-      if (relu) value = run(*relu, {value});
+      if (act) {
+        std::vector<Tensor> in = act_params;
+        in.insert(in.begin(), value);
+        value = run(*act, std::move(in));
+      }
       io.set_output(0, std::move(value));
     };
 

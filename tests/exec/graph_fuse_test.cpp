@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <map>
 #include <string>
 #include <vector>
@@ -148,6 +150,45 @@ TEST(GraphFuse, ResidualAddAndReluJoinTheSecondConvolution) {
   EXPECT_EQ(plan_of(model)->step_count(true), 7u);
   EXPECT_EQ(plan_of(model)->step_count(false), 2u);
   expect_same_bits(run_both(model, input_x({1, 9, 14, 15})));
+}
+
+// x -> Conv -> Clip -> y, Clip's bounds as inputs (opset 11+; "" for an absent one) or, for
+// opset < 11, as attributes.
+Model conv_clip(int64_t opset, const std::string& lo, const std::string& hi, bool lo_is_input = false) {
+  GraphBuilder g(opset);
+  g.input("x", DataType::kFloat, {1, 6, 13, 12}).output("y", DataType::kFloat);
+  if (lo_is_input) g.input("lo", DataType::kFloat, {});
+  g.initializer("w", test::random_tensor({20, 6, 3, 3}, 71));
+  conv(g, "x", "w", "c", 3, 1);
+  if (opset < 11) {
+    auto& clip = g.node("Clip", {"c"}, {"y"}, "clip");
+    if (!lo.empty()) test::attr_float(clip, "min", std::stof(lo));
+    if (!hi.empty()) test::attr_float(clip, "max", std::stof(hi));
+    return g.model();
+  }
+  if (!lo.empty() && !lo_is_input) g.initializer("lo", Tensor::from_vector<float>({}, {std::stof(lo)}));
+  if (!hi.empty()) g.initializer("hi", Tensor::from_vector<float>({}, {std::stof(hi)}));
+  g.node("Clip", {"c", lo.empty() ? "" : "lo", hi.empty() ? "" : "hi"}, {"y"}, "clip");
+  return g.model();
+}
+
+TEST(GraphFuse, AClipWithConstantBoundsJoinsTheConvolution) {
+  // ReLU6 as MobileNets write it, a Clip with only a max, and the attribute form of opset 6.
+  for (const auto& [opset, lo, hi] : {std::tuple<int64_t, std::string, std::string>{13, "0", "6"}, {13, "", "0.5"},
+                                      {13, "-0.4", "0.3"}, {6, "0", "6"}, {6, "-0.2", ""}}) {
+    SCOPED_TRACE(testing::Message() << "opset " << opset << " [" << lo << ", " << hi << "]");
+    const Model model = conv_clip(opset, lo, hi);
+    EXPECT_EQ(exec::GraphPlan::plan(model.graph(), &model, {{"", opset}}, nullptr)->step_count(false), 1u);
+    const Runs r = run_both(model, {{"x", test::random_tensor({1, 6, 13, 12}, 72)}});
+    expect_same_bits(r);
+    const float* y = r.fused[0].data<float>();
+    const auto [low, high] = std::minmax_element(y, y + r.fused[0].numel());
+    if (!lo.empty()) EXPECT_EQ(*low, std::stof(lo));  // the bounds are reached: the clip did something
+    if (!hi.empty()) EXPECT_EQ(*high, std::stof(hi));
+  }
+  // A bound that is only known at run time keeps the Clip apart.
+  const Model runtime = conv_clip(13, "0", "6", true);
+  EXPECT_EQ(plan_of(runtime)->step_count(false), 2u);
 }
 
 TEST(GraphFuse, FusedRunsAreBitIdenticalForAnyThreadCount) {

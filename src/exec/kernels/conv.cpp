@@ -229,7 +229,7 @@ std::unique_ptr<OpKernel> make_fused_conv(const NodeInfo& info, ConvChain chain)
     Tensor y = Tensor::uninitialized(DataType::kFloat, shape);
     const ConvEpilogue ep{chain.scale.empty() ? nullptr : chain.scale.data(),
                           chain.shift.empty() ? nullptr : chain.shift.data(),
-                          residual ? residual->data<float>() : nullptr, chain.relu};
+                          residual ? residual->data<float>() : nullptr, chain.clip, chain.lo, chain.hi};
     const float* bias = b ? b->data<float>() : nullptr;
     // Only where the unfused Conv runs packed (the same sums in the same order).
     if (y.numel() > 0 && chain.constant_weights && s.geometry.out_size() >= 16 && conv2d_packed_available() &&

@@ -14,7 +14,8 @@ namespace onnxq::exec {
 struct ConvChain {
   std::vector<float> scale, shift;  // BatchNormalization as y * scale + shift; empty: none
   bool residual = false;            // the step's input 3 is added to y
-  bool relu = false;
+  bool clip = false;                // then min(max(y, lo), hi): a Relu (0, +inf) or a float Clip
+  float lo = 0.0f, hi = 0.0f;
   // W is an initializer: deep layers may pack it once, on first use, for conv2d_channels.
   bool constant_weights = false;
   // Runs the absorbed nodes' own kernels one after the other, for inputs the fused

@@ -50,6 +50,7 @@ void tile(int64_t k0, int64_t kc, int64_t K, const float* packed, const float* x
   const __m512i idx0 = _mm512_mullo_epi32(lane, _mm512_set1_epi32(static_cast<int>(N)));
   const __m512i idx1 = _mm512_add_epi32(idx0, _mm512_set1_epi32(static_cast<int>(16 * N)));
   const __m512 zero = _mm512_setzero_ps();
+  const __m512 lo = _mm512_set1_ps(ep ? ep->lo : 0.0f), hi = _mm512_set1_ps(ep ? ep->hi : 0.0f);
   __m512 a0 = zero, a1 = zero, b0 = zero, b1 = zero;
   if (ep && ep->scale) {
     a0 = _mm512_loadu_ps(ep->scale), a1 = _mm512_loadu_ps(ep->scale + 16);
@@ -67,9 +68,11 @@ void tile(int64_t k0, int64_t kc, int64_t K, const float* packed, const float* x
         v0 = _mm512_add_ps(v0, _mm512_i32gather_ps(idx0, ep->residual + n[r], 4));
         v1 = _mm512_add_ps(v1, _mm512_i32gather_ps(idx1, ep->residual + n[r], 4));
       }
-      if (ep->relu) {
-        v0 = _mm512_max_ps(zero, v0);  // keeps NaN and -0 as `y < 0 ? 0 : y`
-        v1 = _mm512_max_ps(zero, v1);
+      if (ep->clip) {
+        // max/min return their second operand on NaN and on equal values: NaN and -0 stay,
+        // as in Clip's `y < lo ? lo : y`, then `hi < y ? hi : y`.
+        v0 = _mm512_min_ps(hi, _mm512_max_ps(lo, v0));
+        v1 = _mm512_min_ps(hi, _mm512_max_ps(lo, v1));
       }
     }
     _mm512_i32scatter_ps(y + n[r], idx0, v0, 4);

@@ -114,16 +114,24 @@ void multiply_tile(const float* w, int64_t K, const float* bias, int64_t m_begin
 }  // namespace
 
 void apply_conv_epilogue(const ConvEpilogue& ep, int64_t m_begin, int64_t m_end, int64_t n, float* y, int64_t ldy) {
+  // One plain loop per operation over a row (still in L1), so each vectorizes; every element
+  // gets the same operations in the same order as in one loop.
+  const float lo = ep.lo, hi = ep.hi;
   for (int64_t m = m_begin; m < m_end; ++m) {
-    float* row = y + m * ldy;
-    const float* res = ep.residual ? ep.residual + m * ldy : nullptr;
-    for (int64_t i = 0; i < n; ++i) {
-      float v = row[i];
-      if (ep.scale) v = v * ep.scale[m] + ep.shift[m];
-      if (res) v = v + res[i];
-      if (ep.relu) v = v < 0 ? 0.0f : v;
-      row[i] = v;
+    float* __restrict row = y + m * ldy;
+    if (ep.scale) {
+      const float a = ep.scale[m], b = ep.shift[m];
+      for (int64_t i = 0; i < n; ++i) row[i] = row[i] * a + b;
     }
+    if (ep.residual) {
+      const float* __restrict res = ep.residual + m * ldy;
+      for (int64_t i = 0; i < n; ++i) row[i] = row[i] + res[i];
+    }
+    if (ep.clip)
+      for (int64_t i = 0; i < n; ++i) {
+        const float v = row[i] < lo ? lo : row[i];
+        row[i] = hi < v ? hi : v;
+      }
   }
 }
 

@@ -17,12 +17,14 @@ namespace onnxq::exec {
 // What a fused step applies to a convolution's output while it is still in registers, in
 // this order and with the float operations of the unfused kernels, so a fused run gives
 // the same bits: y = y * scale[m] + shift[m] (inference BatchNormalization, multiply then
-// add), y = y + residual (Add of a tensor of y's shape and layout), y = relu(y) (NaN kept).
+// add), y = y + residual (Add of a tensor of y's shape and layout), y = min(max(y, lo), hi)
+// as Clip computes it (NaN kept; Relu is lo 0, hi +inf).
 struct ConvEpilogue {
   const float* scale = nullptr;  // per output channel, with shift; null: no BatchNormalization
   const float* shift = nullptr;
   const float* residual = nullptr;  // same shape as y; null: none
-  bool relu = false;
+  bool clip = false;
+  float lo = 0.0f, hi = 0.0f;
 };
 
 // The epilogue applied to channels [m_begin, m_end) of one image's output y[M, n] (row

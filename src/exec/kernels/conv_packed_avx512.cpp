@@ -40,9 +40,10 @@ void tile(int cols, int64_t kc, const float* A, int64_t lda, const float* Bp, fl
   }
   if (ep) {
     // The unfused kernels' operations one by one (this file is built without FMA
-    // contraction): multiply, add shift, add residual, relu as max(0, y), which keeps NaN
-    // and -0 as `y < 0 ? 0 : y` does.
-    const __m512 zero = _mm512_setzero_ps();
+    // contraction): multiply, add shift, add residual, clip as min(hi, max(lo, y)): max and
+    // min return their second operand on NaN and on equal values, so NaN and -0 stay as in
+    // Clip's `y < lo ? lo : y`, then `hi < y ? hi : y`.
+    const __m512 lo = _mm512_set1_ps(ep->lo), hi = _mm512_set1_ps(ep->hi);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       if (ep->scale) {
@@ -54,9 +55,9 @@ void tile(int cols, int64_t kc, const float* A, int64_t lda, const float* Bp, fl
         acc0[r] = _mm512_add_ps(acc0[r], _mm512_maskz_loadu_ps(m0, ep->residual + r * ldc));
         acc1[r] = _mm512_add_ps(acc1[r], _mm512_maskz_loadu_ps(m1, ep->residual + r * ldc + 16));
       }
-      if (ep->relu) {
-        acc0[r] = _mm512_max_ps(zero, acc0[r]);
-        acc1[r] = _mm512_max_ps(zero, acc1[r]);
+      if (ep->clip) {
+        acc0[r] = _mm512_min_ps(hi, _mm512_max_ps(lo, acc0[r]));
+        acc1[r] = _mm512_min_ps(hi, _mm512_max_ps(lo, acc1[r]));
       }
     }
   }
@@ -93,7 +94,7 @@ void tile_direct(int64_t K, const float* A, int64_t lda, const float* x, const i
   const int n0 = __builtin_popcount(v0), n1 = __builtin_popcount(v1);
   const __mmask16 s0 = n0 >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n0) - 1);
   const __mmask16 s1 = n1 >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n1) - 1);
-  const __m512 zero = _mm512_setzero_ps();
+  const __m512 lo = _mm512_set1_ps(ep ? ep->lo : 0.0f), hi = _mm512_set1_ps(ep ? ep->hi : 0.0f);
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
     __m512 y0 = acc0[r], y1 = acc1[r];
@@ -108,9 +109,9 @@ void tile_direct(int64_t K, const float* A, int64_t lda, const float* x, const i
       y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(s0, ep->residual + r * ldc));
       y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(s1, ep->residual + r * ldc + n0));
     }
-    if (ep && ep->relu) {
-      y0 = _mm512_max_ps(zero, y0);
-      y1 = _mm512_max_ps(zero, y1);
+    if (ep && ep->clip) {
+      y0 = _mm512_min_ps(hi, _mm512_max_ps(lo, y0));
+      y1 = _mm512_min_ps(hi, _mm512_max_ps(lo, y1));
     }
     _mm512_mask_storeu_ps(C + r * ldc, s0, y0);
     _mm512_mask_storeu_ps(C + r * ldc + n0, s1, y1);

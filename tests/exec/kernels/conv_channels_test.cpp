@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <vector>
 
 #include "support/graph_builder.hpp"
@@ -37,8 +39,9 @@ void check(const Case& c, uint32_t seed) {
   const Tensor residual = test::random_tensor(s.output_shape(), seed + 5, -2.0f, 2.0f);
   for (int variant = 0; variant < 3; ++variant) {
     exec::ConvEpilogue ep;
-    if (variant >= 1) ep.scale = scale.data<float>(), ep.shift = shift.data<float>(), ep.relu = true;
-    if (variant == 2) ep.residual = residual.data<float>();
+    if (variant >= 1) ep.scale = scale.data<float>(), ep.shift = shift.data<float>(), ep.clip = true;
+    ep.lo = 0.0f, ep.hi = std::numeric_limits<float>::infinity();  // Relu
+    if (variant == 2) ep.residual = residual.data<float>(), ep.lo = -0.3f, ep.hi = 0.6f;  // Clip
     Tensor want(DataType::kFloat, s.output_shape()), one(DataType::kFloat, s.output_shape()),
         three(DataType::kFloat, s.output_shape());
     exec::conv2d_packed(s, x.data<float>(), w.data<float>(), bias, want.data<float>(), 2, variant ? &ep : nullptr);

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <cmath>
 #include <random>
 #include <vector>
@@ -98,7 +100,10 @@ bool check(const Case& c, uint32_t seed) {
     exec::ConvEpilogue ep;
     if (variant != 1) ep.scale = scale.data<float>(), ep.shift = shift.data<float>();
     if (variant >= 1) ep.residual = residual.data<float>();
-    ep.relu = variant != 2;
+    ep.clip = variant != 2;
+    // Relu, except a Clip with both bounds inside the values' range in the last variant.
+    ep.lo = variant == 3 ? -0.25f : 0.0f;
+    ep.hi = variant == 3 ? 0.5f : std::numeric_limits<float>::infinity();
     Tensor want_ep = one.clone();
     for (int64_t i = 0; i < c.batch; ++i) {
       exec::ConvEpilogue image = ep;
