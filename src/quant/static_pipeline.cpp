@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -26,14 +27,37 @@ bool is_floating(DataType t) {
   return t == DataType::kFloat || t == DataType::kFloat16 || t == DataType::kBFloat16 || t == DataType::kDouble;
 }
 
+// Hands out samples 0, 1, 2, ... in turn, reading the next on another thread while the
+// caller runs the current one: decoding images or reading files then costs no time of its own.
+class SamplePrefetch {
+ public:
+  explicit SamplePrefetch(const CalibrationData& source) : source_(source) { start(0); }
+
+  // Sample `i`; calls go 0, 1, 2, ... Errors reading it surface here.
+  NamedTensors take(size_t i) {
+    NamedTensors sample = next_.get();
+    start(i + 1);
+    return sample;
+  }
+
+ private:
+  void start(size_t i) {
+    if (i < source_.size()) next_ = std::async(std::launch::async, [this, i] { return source_.sample(i); });
+  }
+
+  const CalibrationData& source_;
+  std::future<NamedTensors> next_;
+};
+
 // Runs the model on every sample, handing the tensors named `names` to `hook`.
 void for_each_sample(const Model& model, const CalibDataOptions& data, int threads,
                      const std::vector<std::string>& names, const TensorHook& hook) {
   Executor executor(model, {threads});
   const TensorWatch watch = executor.watch(names);
   auto source = CalibrationData::open(data, executor.inputs());
+  SamplePrefetch samples(*source);
   for (size_t i = 0; i < source->size(); ++i) {
-    const NamedTensors sample = source->sample(i);
+    const NamedTensors sample = samples.take(i);
     with_context("calibration sample " + source->describe(i), [&] { executor.run(sample, watch, hook); });
   }
 }
@@ -88,12 +112,13 @@ CalibrationRun calibrate(const Model& model, const CalibDataOptions& data, const
   for (const auto& [name, unused] : wanted) seen.push_back(name);
   if (also) seen.insert(seen.end(), also_tensors.begin(), also_tensors.end());
   const TensorWatch watch = executor.watch(seen);
+  SamplePrefetch samples(*source);  // the first read counts in the first sample's time, not setup
   run.setup_seconds = seconds_since(start);
   std::vector<double> sample_seconds;
   sample_seconds.reserve(static_cast<size_t>(total));
   for (int64_t i = 0; i < total; ++i) {
     const auto sample_start = std::chrono::steady_clock::now();
-    const NamedTensors sample = source->sample(static_cast<size_t>(i));
+    const NamedTensors sample = samples.take(static_cast<size_t>(i));
     with_context("calibration sample " + source->describe(static_cast<size_t>(i)), [&] {
       executor.run(sample, watch, [&](const std::string& name, const Tensor& value) {
         if (also) also(name, value);
