@@ -240,8 +240,7 @@ std::shared_ptr<const WatchedSteps> GraphPlan::watch(const std::vector<std::stri
   w->watched.assign(names_.size(), false);
   for (const auto& name : names)
     if (auto it = slots_.find(name); it != slots_.end()) w->watched[it->second] = true;
-  w->steps = fuse(w->watched);
-  if (w->steps.empty()) w->steps = steps_;
+  w->steps = fuse(w->watched);  // empty when nothing fuses: the run takes steps_
   return w;
 }
 

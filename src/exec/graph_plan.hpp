@@ -86,8 +86,8 @@ class GraphPlan {
 
 // A step list for runs whose hook needs some values only (GraphPlan::watch).
 struct WatchedSteps {
-  std::vector<GraphPlan::Step> steps;
-  std::vector<bool> watched;  // slot -> the hook sees it
+  std::vector<GraphPlan::Step> steps;  // empty: nothing fuses, the plan's own steps run
+  std::vector<bool> watched;           // slot -> the hook sees it
 };
 
 // Names a node's subgraphs read from the graphs around them, in first-use order.

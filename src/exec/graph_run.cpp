@@ -32,7 +32,7 @@ class Frame final : public Scope {
     }
     std::vector<Tensor> in, out;
     // Fused steps skip intermediates a hook must see.
-    const auto& steps = watched                                  ? watched->steps
+    const auto& steps = watched && !watched->steps.empty()     ? watched->steps
                         : hook || plan_.fused_steps_.empty() ? plan_.steps_
                                                              : plan_.fused_steps_;
     for (const auto& step : steps) {

@@ -1,7 +1,6 @@
 #include "onnxq/quantize_static.hpp"
 
 #include <chrono>
-#include <set>
 
 #include "quant/opset_upgrade.hpp"
 #include "quant/static/qdq_plan.hpp"
@@ -10,8 +9,6 @@
 
 namespace onnxq {
 namespace {
-
-bool is_default_domain(const onnx::NodeProto& n) { return n.domain().empty() || n.domain() == "ai.onnx"; }
 
 void validate(const StaticQuantOptions& o) {
   const auto a = o.activation_type;
@@ -32,27 +29,9 @@ void validate(const StaticQuantOptions& o) {
 std::vector<std::string> static_op_types() { return static_rules().op_types(); }
 
 std::vector<std::string> static_calibration_tensors(const Model& model, const StaticQuantOptions& options) {
-  // Every float tensor a selected node reads or writes could need a range; the plan, run on
-  // placeholder ranges, tells which are read. A copy of the model: collecting renames outputs.
-  Model copy(model.proto(), model.base_dir());
+  Model copy(model.proto(), model.base_dir());  // the plan renames outputs as it collects
   QuantizeReport unused;
-  TensorRanges placeholders;
-  std::vector<std::string> candidates;
-  {
-    QdqPlan probe(copy, {}, options, unused);
-    for (const auto& n : model.graph().node()) {
-      if (!is_default_domain(n) || !static_rules().find(n.op_type()) || !probe.selects(n)) continue;
-      auto add = [&](const std::string& name) {
-        if (!name.empty() && !probe.is_constant(name) && placeholders.emplace(name, TensorRange{0.0f, 1.0f}).second)
-          candidates.push_back(name);
-      };
-      for (const auto& i : n.input()) add(i);
-      for (const auto& o : n.output()) add(o);
-    }
-  }
-  QdqPlan plan(copy, placeholders, options, unused);
-  plan.collect();
-  return plan.ranges_read(candidates);
+  return QdqPlan(copy, {}, options, unused).ranges_needed();
 }
 
 QuantizeReport quantize_static(Model& model, const TensorRanges& ranges, const StaticQuantOptions& options) {

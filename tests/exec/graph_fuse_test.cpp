@@ -183,8 +183,13 @@ TEST(GraphFuse, AClipWithConstantBoundsJoinsTheConvolution) {
     expect_same_bits(r);
     const float* y = r.fused[0].data<float>();
     const auto [low, high] = std::minmax_element(y, y + r.fused[0].numel());
-    if (!lo.empty()) EXPECT_EQ(*low, std::stof(lo));  // the bounds are reached: the clip did something
-    if (!hi.empty()) EXPECT_EQ(*high, std::stof(hi));
+    // The bounds are reached: the clip did something.
+    if (!lo.empty()) {
+      EXPECT_EQ(*low, std::stof(lo));
+    }
+    if (!hi.empty()) {
+      EXPECT_EQ(*high, std::stof(hi));
+    }
   }
   // A bound that is only known at run time keeps the Clip apart.
   const Model runtime = conv_clip(13, "0", "6", true);

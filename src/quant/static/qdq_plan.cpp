@@ -86,7 +86,19 @@ void QdqPlan::collect() {
   current_node_ = -1;
 }
 
-std::vector<std::string> QdqPlan::ranges_read(const std::vector<std::string>& candidates) const {
+std::vector<std::string> QdqPlan::ranges_needed() {
+  std::vector<std::string> candidates;
+  for (const auto& n : model_.graph().node()) {
+    if (!selected(n) || !static_rules().find(n.op_type())) continue;
+    auto add = [&](const std::string& name) {
+      // Any range will do: the rules only ask whether there is one.
+      if (!name.empty() && !is_constant(name) && ranges_.emplace(name, TensorRange{0.0f, 1.0f}).second)
+        candidates.push_back(name);
+    };
+    for (const auto& i : n.input()) add(i);
+    for (const auto& o : n.output()) add(o);
+  }
+  collect();
   std::set<std::string> read;
   for (const auto& [name, plan] : plans_) {
     if (plan.kind != TensorPlan::Kind::kActivation || is_constant(name)) continue;

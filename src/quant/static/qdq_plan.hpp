@@ -39,9 +39,12 @@ class QdqPlan {
   void collect();
   // Rewrites the graph from the collected plan.
   void emit();
-  // After collect(): the tensors whose calibrated range emit() reads, in `candidates` order (a
-  // folded Relu/Clip's input reads its output's range, Softmax's output has a fixed one).
-  std::vector<std::string> ranges_read(const std::vector<std::string>& candidates) const;
+  // Instead of collect() on a plan made without ranges: the tensors whose calibrated range
+  // emit() would read, in graph order. It collects with every non-constant tensor of a
+  // selected node assumed to have a range, then keeps those the plan reads (a folded
+  // Relu/Clip's input reads its output's range, Softmax's output has a fixed one). Collecting
+  // renames outputs in the model: give the plan a copy.
+  std::vector<std::string> ranges_needed();
 
   // Whether the options select the node (op type, include and exclude patterns).
   bool selects(const onnx::NodeProto& node) const { return selected(node); }
