@@ -52,18 +52,35 @@ std::optional<FileSpan> find_file_region(const void* p, uint64_t n) {
   return FileSpan{it->second.fd, it->second.offset + start};
 }
 
-void read_bytes(const void* p, uint64_t n, void* out) {
-  if (const auto span = find_file_region(p, n)) {
-    auto* dst = static_cast<char*>(out);
-    uint64_t done = 0;
-    while (done < n) {
-      const ssize_t got = ::pread(span->fd, dst + done, n - done, static_cast<off_t>(span->offset + done));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) break;
-      done += static_cast<uint64_t>(got);
-    }
-    if (done == n) return;
+namespace {
+
+template <class Byte, class Transfer>
+uint64_t transfer_all(Byte* p, uint64_t n, uint64_t offset, Transfer transfer) {
+  uint64_t done = 0;
+  while (done < n) {
+    const ssize_t moved = transfer(p + done, n - done, static_cast<off_t>(offset + done));
+    if (moved < 0 && errno == EINTR) continue;
+    if (moved <= 0) break;
+    done += static_cast<uint64_t>(moved);
   }
+  return done;
+}
+
+}  // namespace
+
+uint64_t pread_all(int fd, void* out, uint64_t n, uint64_t offset) {
+  return transfer_all(static_cast<char*>(out), n, offset,
+                      [fd](char* p, uint64_t k, off_t at) { return ::pread(fd, p, k, at); });
+}
+
+uint64_t pwrite_all(int fd, const void* data, uint64_t n, uint64_t offset) {
+  return transfer_all(static_cast<const char*>(data), n, offset,
+                      [fd](const char* p, uint64_t k, off_t at) { return ::pwrite(fd, p, k, at); });
+}
+
+void read_bytes(const void* p, uint64_t n, void* out) {
+  if (const auto span = find_file_region(p, n))
+    if (pread_all(span->fd, out, n, span->offset) == n) return;
   std::memcpy(out, p, n);
 }
 

@@ -23,6 +23,11 @@ void unregister_file_region(const void* base);
 // Where [p, p + n) is in a file, when all of it lies in one registered region.
 std::optional<FileSpan> find_file_region(const void* p, uint64_t n);
 
+// Exactly n bytes from / to `fd` at `offset`, retrying interrupted and partial transfers.
+// Returns the bytes moved: fewer than n at the end of the file or on an error (errno says).
+uint64_t pread_all(int fd, void* out, uint64_t n, uint64_t offset);
+uint64_t pwrite_all(int fd, const void* data, uint64_t n, uint64_t offset);
+
 // Copies n bytes from p to out: from the file when they lie in a registered region (falling
 // back to memcpy if the read fails), else with memcpy.
 void read_bytes(const void* p, uint64_t n, void* out);

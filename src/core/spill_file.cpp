@@ -58,31 +58,17 @@ uint64_t SpillFile::reserve(uint64_t n) {
 }
 
 void SpillFile::write(uint64_t offset, const void* data, uint64_t n) {
-  const auto* p = static_cast<const char*>(data);
-  while (n > 0) {
-    const ssize_t done = ::pwrite(fd_, p, n, static_cast<off_t>(offset));
-    if (done < 0 && errno == EINTR) continue;
-    if (done <= 0)
-      fail(ExitCode::kOutput, std::string("temporary file for quantized weights: write failed: ") +
-                                  (done < 0 ? std::strerror(errno) : "no space"));
-    p += done;
-    offset += static_cast<uint64_t>(done);
-    n -= static_cast<uint64_t>(done);
-  }
+  errno = 0;
+  if (pwrite_all(fd_, data, n, offset) != n)
+    fail(ExitCode::kOutput, std::string("temporary file for quantized weights: write failed: ") +
+                                (errno ? std::strerror(errno) : "no space"));
 }
 
 void SpillFile::read(uint64_t offset, void* data, uint64_t n) const {
-  auto* p = static_cast<char*>(data);
-  while (n > 0) {
-    const ssize_t done = ::pread(fd_, p, n, static_cast<off_t>(offset));
-    if (done < 0 && errno == EINTR) continue;
-    if (done <= 0)
-      fail(ExitCode::kOutput, std::string("temporary file for quantized weights: read failed: ") +
-                                  (done < 0 ? std::strerror(errno) : "short file"));
-    p += done;
-    offset += static_cast<uint64_t>(done);
-    n -= static_cast<uint64_t>(done);
-  }
+  errno = 0;
+  if (pread_all(fd_, data, n, offset) != n)
+    fail(ExitCode::kOutput, std::string("temporary file for quantized weights: read failed: ") +
+                                (errno ? std::strerror(errno) : "short file"));
 }
 
 Tensor SpillFile::view(DataType dtype, Shape shape, uint64_t offset) {

@@ -73,11 +73,6 @@ std::vector<Tensor> page_corners(const fs::path& png) {
   return out;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
 double number(const std::string& text, const std::regex& re) {
   std::smatch m;
   return std::regex_search(text, m, re) ? std::stod(m[1]) : -1;
@@ -285,8 +280,8 @@ int run_bench(int argc, char** argv) {
         calib_ratios.push_back(calibs.back() / infer_ms);
       }
       if (failed) continue;
-      const double infer_ms = median(infers), steady_ms = median(steadies), calib_ms = median(calibs),
-                   one_off_ms = median(one_offs);
+      const double infer_ms = bench::median(infers), steady_ms = bench::median(steadies), calib_ms = bench::median(calibs),
+                   one_off_ms = bench::median(one_offs);
       const double sqnr = held_out_sqnr(c, q);
       const double quant_ms = ort_ms(q, probe, tmp / "ort_quant", threads, repeat);
       std::printf("| %s | %s | %.1f | %.1f | %.2f | %.2f | %.2fx |\n", c.name.c_str(), method.c_str(), sqnr, calib_ms,
@@ -294,8 +289,8 @@ int run_bench(int argc, char** argv) {
       std::fflush(stdout);
       char row[256];
       std::snprintf(row, sizeof row, "| %s | %s | %.1f | %.1f | %.2fx | %.0f | %.1f | %.2fx |", c.name.c_str(),
-                    method.c_str(), steady_ms, infer_ms, median(steady_ratios), one_off_ms, calib_ms,
-                    median(calib_ratios));
+                    method.c_str(), steady_ms, infer_ms, bench::median(steady_ratios), one_off_ms, calib_ms,
+                    bench::median(calib_ratios));
       cost_rows.push_back(row);
     }
   }
