@@ -41,6 +41,9 @@ class PassRegistry {
 void register_constant_to_initializer(PassRegistry& registry);
 void register_remove_identity(PassRegistry& registry);
 void register_fold_batchnorm(PassRegistry& registry);
+void register_fuse_hardswish(PassRegistry& registry);
+void register_fold_affine(PassRegistry& registry);
+void register_fold_input_affine(PassRegistry& registry);
 void register_fold_constants(PassRegistry& registry);
 void register_share_initializers(PassRegistry& registry);
 void register_remove_dead_nodes(PassRegistry& registry);

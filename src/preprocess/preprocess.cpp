@@ -24,6 +24,9 @@ const PassRegistry& PassRegistry::global() {
     register_constant_to_initializer(r);
     register_remove_identity(r);
     register_fold_batchnorm(r);
+    register_fuse_hardswish(r);
+    register_fold_affine(r);
+    register_fold_input_affine(r);
     register_fold_constants(r);
     register_share_initializers(r);
     register_remove_dead_nodes(r);

@@ -1,0 +1,47 @@
+#pragma once
+
+// Folding a per-channel affine map that follows a Conv, ConvTranspose or Gemm into its weight
+// and bias. Used for BatchNormalization and for the Mul/Add/Sub/Div by constants that
+// exporters write after a layer (PaddlePaddle's learnable affine blocks, layer scales).
+
+#include <onnx/onnx_pb.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "graph/graph_uses.hpp"
+#include "preprocess/scope.hpp"
+
+namespace onnxq::preprocessing {
+
+// y' = s·y + t on each output channel; a single entry applies to every channel.
+struct ChannelAffine {
+  std::vector<double> s, t;
+};
+
+// Stores a folded weight or bias under `name` when it is this graph's own initializer and only
+// one node reads it, else under a fresh name (another node, or an enclosing graph, still needs
+// the old value); returns the name to read it by.
+std::string store_folded(Scope& scope, const GraphUses& uses, const std::string& name, const Tensor& value);
+
+// The layer's output channel count read from its constant float weight, or -1 (not a
+// default-domain Conv/ConvTranspose/Gemm, or its weight is not a constant).
+int64_t layer_output_channels(const Scope& scope, const onnx::NodeProto& layer);
+
+// Rank of the layer's output: the weight's for Conv/ConvTranspose, 2 for Gemm; -1 if unknown.
+int64_t layer_output_rank(const Scope& scope, const onnx::NodeProto& layer);
+
+// The map a default-domain Mul, Add, Sub or Div applies to its input `slot` when the other
+// input is a float constant that broadcasts along axis 1 of a rank-`rank` value without
+// growing it (one value, or `channels` values on that axis), else nullopt.
+std::optional<ChannelAffine> constant_affine(const Scope& scope, const onnx::NodeProto& node, int slot, int64_t rank,
+                                             int64_t channels);
+
+// Rewrites the layer's weight and bias so that it computes `a` applied to its old output.
+// The new values replace the initializers in place when only this layer reads them. False,
+// with nothing changed, when the weight or bias is not a constant of a supported shape.
+bool fold_affine_into(Scope& scope, const GraphUses& uses, onnx::NodeProto& layer, ChannelAffine a);
+
+}  // namespace onnxq::preprocessing
