@@ -52,7 +52,7 @@ class Matcher {
     return "";
   }
 
-  // x when `value` = `y`/6 or `y`·(1/6), with `y` returned through `y`, else "".
+  // Whether `value` = y/6 or y·(1/6); y goes to `y`.
   bool divided_by_six(const std::string& value, std::string& y) const {
     if (const auto* div = inner(value, "Div"); div && div->input_size() == 2 && is_scalar(div->input(1), 6)) {
       y = div->input(0);
