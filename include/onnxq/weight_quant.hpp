@@ -1,5 +1,7 @@
 #pragma once
 
+#include <vector>
+
 #include <cstddef>
 #include <span>
 
@@ -18,6 +20,10 @@ struct WeightQuantSpec {
   // blocked layout: scale shape = input shape with that axis divided, rounded up).
   int axis = -1;
   int block_size = 0;
+  // Smallest scale per scale slot (one value: for all), e.g. so that an int32 bias quantized at
+  // input scale x weight scale fits; a slot below it gets its range widened to reach it. Empty:
+  // no floor.
+  std::vector<float> min_scale;
 
   bool operator==(const WeightQuantSpec&) const = default;
 };

@@ -91,7 +91,7 @@ std::span<const std::byte> WeightStore::read_weight(const Model& model, const on
 bool WeightStore::Key::operator<(const Key& o) const {
   auto tie = [](const Key& k) {
     return std::make_tuple(k.proto, static_cast<int>(k.spec.type), k.spec.symmetric, k.spec.reduce_range, k.spec.axis,
-                           k.spec.block_size, std::cref(k.layout));
+                           k.spec.block_size, std::cref(k.spec.min_scale), std::cref(k.layout));
   };
   return tie(*this) < tie(o);
 }

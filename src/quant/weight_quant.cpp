@@ -408,6 +408,32 @@ void range_each_best(const std::byte* src, int64_t n, float* mn, float* mx, bool
   range_each(src, n, mn, mx, finite);
 }
 
+// The smallest scale slot s may have, or 0.
+float scale_floor(const WeightQuantSpec& spec, int64_t nscales, int64_t s) {
+  if (spec.min_scale.empty()) return 0.0f;
+  if (spec.min_scale.size() == 1) return spec.min_scale[0];
+  if (static_cast<int64_t>(spec.min_scale.size()) != nscales)
+    fail(ExitCode::kInternal, "weight scale floor: " + std::to_string(spec.min_scale.size()) + " values for " +
+                                  std::to_string(nscales) + " scales");
+  return spec.min_scale[static_cast<size_t>(s)];
+}
+
+// Parameters for [rmin, rmax] widened about zero until the scale reaches `floor`. The scale is
+// proportional to the range, so one widening lands on the floor up to rounding; the zero point
+// stays where the range put it. An all-zero slot takes [0, 1] (or ±1) as its shape.
+QuantParams widened_to(float floor, float rmin, float rmax, QuantRange range, bool symmetric) {
+  double lo = std::min(0.0f, rmin), hi = std::max(0.0f, rmax);
+  if (hi - lo <= 0) hi = 1.0;
+  QuantParams p = compute_quant_params(static_cast<float>(lo), static_cast<float>(hi), range, symmetric);
+  for (int i = 1; i <= 8 && p.scale < floor; ++i) {
+    const double widen = static_cast<double>(floor) / p.scale * (1.0 + 1e-6 * i);
+    lo *= widen;
+    hi *= widen;
+    p = compute_quant_params(static_cast<float>(lo), static_cast<float>(hi), range, symmetric);
+  }
+  return p;
+}
+
 }  // namespace
 
 int32_t read_quantized(const Tensor& t, int64_t i) {
@@ -565,7 +591,10 @@ QuantizedWeight quantize_weight_spilled(std::span<const std::byte> data, const S
   kp.zero_int.resize(kp.scale.size());
   for (int64_t s = 0; s < nscales; ++s) {
     const auto k = static_cast<size_t>(s);
-    const QuantParams p = rmin[k] > rmax[k] ? QuantParams{} : compute_quant_params(rmin[k], rmax[k], range, spec.symmetric);
+    QuantParams p = rmin[k] > rmax[k] ? QuantParams{} : compute_quant_params(rmin[k], rmax[k], range, spec.symmetric);
+    if (const float floor = scale_floor(spec, nscales, s); p.scale < floor)
+      p = widened_to(floor, rmin[k] > rmax[k] ? 0.0f : rmin[k], rmin[k] > rmax[k] ? 0.0f : rmax[k], range,
+                     spec.symmetric);
     kp.scale[k] = p.scale;
     kp.zero[k] = static_cast<float>(p.zero_point);
     kp.zero_int[k] = p.zero_point;

@@ -249,17 +249,32 @@ TEST(QuantizeStatic, SoftmaxOutputIsQuantizedOverZeroToOne) {
   EXPECT_EQ(zero_point(m, quantize_of(m, "y")->input(2)), 0);
 }
 
-TEST(QuantizeStatic, BiasBeyondInt32IsClippedWithAWarningNamingIt) {
+TEST(QuantizeStatic, ABiasBeyondInt32WidensItsWeightsScaleInsteadOfBeingClipped) {
+  // Channel 0's weights are tiny next to its bias: at input scale x weight scale the bias would
+  // need 2^64. Its weight scale is widened until the bias fits; channel 1 keeps its own.
   GraphBuilder g(13);
   g.input("x", DataType::kFloat, {1, 2}).output("y", DataType::kFloat, {1, 2});
-  g.initializer("w", Tensor::from_vector<float>({2, 2}, {1e-6f, 0.0f, 0.0f, 1e-6f}));
+  g.initializer("w", Tensor::from_vector<float>({2, 2}, {1e-6f, 0.0f, 0.0f, 0.5f}));
   g.initializer("b", Tensor::from_vector<float>({2}, {1e6f, 0.5f}));
-  g.node("Gemm", {"x", "w", "b"}, {"y"}, "gemm");
-  Model m = g.model();
-  const auto report = quantize_static(m, {{"x", {-1e-3f, 1e-3f}}, {"y", {-1.0f, 1e6f}}}, {});
-  ASSERT_EQ(report.warnings.size(), 1u);
-  EXPECT_NE(report.warnings[0].find("'b'"), std::string::npos);
-  EXPECT_EQ(initializer_value(m, "b_quantized").data<int32_t>()[0], 2147483647);
+  auto& gemm = g.node("Gemm", {"x", "w", "b"}, {"y"}, "gemm");
+  test::attr_int(gemm, "transB", 1);
+  for (bool per_channel : {true, false}) {
+    SCOPED_TRACE(per_channel ? "per-channel" : "per-tensor");
+    Model m = g.model();
+    const auto report =
+        quantize_static(m, {{"x", {-1e-3f, 1e-3f}}, {"y", {-1.0f, 1e6f}}}, {.per_channel = per_channel});
+    ASSERT_EQ(report.warnings.size(), 1u);
+    EXPECT_NE(report.warnings[0].find("weight 'w': scale widened on 1 of "), std::string::npos) << report.warnings[0];
+    EXPECT_NE(report.warnings[0].find("bias 'b'"), std::string::npos);
+    const Tensor b_q = initializer_value(m, "b_quantized"), b_scale = initializer_value(m, "b_quantized_scale");
+    const Tensor w_scale = initializer_value(m, "w_scale");
+    EXPECT_LE(std::abs(b_q.data<int32_t>()[0]), 1 << 30);
+    EXPECT_NEAR(b_q.data<int32_t>()[0] * b_scale.data<float>()[0], 1e6, 1.0);  // the bias survives
+    if (per_channel) {
+      EXPECT_FLOAT_EQ(w_scale.data<float>()[1], 0.5f / 127);  // untouched
+    }
+    require_checker_pass(m, "quantized");
+  }
 }
 
 TEST(QuantizeStatic, SixteenBitActivationsUseMicrosoftQdqBelowOpset21AndRunInOnnxRuntime) {

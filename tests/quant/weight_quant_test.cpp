@@ -34,6 +34,25 @@ TEST(WeightQuant, PerChannelGivesOneScaleAndZeroPointPerIndexOfTheAxis) {
   EXPECT_EQ(q.values.data<uint8_t>()[1], 0);    // -1.0 in column 1
 }
 
+TEST(WeightQuant, AScaleFloorWidensOnlyTheSlotsBelowItAndKeepsTheirZeroPoint) {
+  // Columns: [0, 2] (scale 2/255, zero point 0) and [-1, 4] (scale 5/255, zero point 51).
+  const Tensor w = Tensor::from_vector<float>({2, 2}, {0.0f, -1.0f, 2.0f, 4.0f});
+  WeightQuantSpec spec{.type = DataType::kUInt8, .symmetric = false, .axis = 1};
+  spec.min_scale = {0.1f, 0.01f};
+  const auto q = quantize_weight(w, spec);
+  EXPECT_GE(q.scale.data<float>()[0], 0.1f);
+  EXPECT_LT(q.scale.data<float>()[0], 0.1f * 1.0001f);
+  EXPECT_FLOAT_EQ(q.scale.data<float>()[1], 5.0f / 255);  // already above its floor
+  EXPECT_EQ(q.zero_point.data<uint8_t>()[0], 0);
+  EXPECT_EQ(q.zero_point.data<uint8_t>()[1], 51);
+  EXPECT_EQ(q.values.data<uint8_t>()[2], 20);  // 2 / 0.1
+  // An all-zero channel reaches its floor too.
+  const auto z = quantize_weight(Tensor::from_vector<float>({2, 1}, {0.0f, 0.0f}),
+                                 {.type = DataType::kInt8, .axis = 1, .min_scale = {3.0f}});
+  EXPECT_GE(z.scale.data<float>()[0], 3.0f);
+  EXPECT_EQ(z.values.data<int8_t>()[0], 0);
+}
+
 TEST(WeightQuant, PerChannelIsNeverLessAccurateThanPerTensor) {
   Tensor w(DataType::kFloat, {8, 16});
   for (int64_t i = 0; i < w.numel(); ++i) w.data<float>()[i] = static_cast<float>((i * 37 % 101) - 50) * (1 + i % 16);

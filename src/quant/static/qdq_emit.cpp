@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -93,6 +94,7 @@ QuantizedNames QdqPlan::emit_weight(const std::string& name, const TensorPlan& p
     spec.symmetric = options_.symmetric_activations;
   } else {
     spec = static_weight_spec(options_, plan.axis);
+    if (auto it = scale_floors_.find(name); it != scale_floors_.end()) spec.min_scale = it->second;
   }
   auto constant = editor_.find_constant(name);
   const QuantizedWeightNames w = weights_.quantize(*constant, name, spec, report_node(plan));
@@ -133,6 +135,17 @@ void QdqPlan::emit_bias(const std::string& name, const TensorPlan& plan, std::ve
   if (clipped)
     report_.warnings.push_back("bias '" + name + "': " + std::to_string(clipped) +
                                " values exceed int32 at scale input x weight and were clipped");
+  if (auto f = scale_floors_.find(plan.weight); f != scale_floors_.end()) {
+    int64_t widened = 0;
+    for (int64_t c = 0; c < w_scale.numel(); ++c) {
+      const float floor = f->second[f->second.size() == 1 ? 0 : static_cast<size_t>(c)];
+      widened += floor > 0.0f && w_scale.data<float>()[c] <= floor * (1.0f + 1e-5f);
+    }
+    if (widened)
+      report_.warnings.push_back("weight '" + plan.weight + "': scale widened on " + std::to_string(widened) + " of " +
+                                 std::to_string(w_scale.numel()) + (w_scale.numel() == 1 ? " scale" : " channels") +
+                                 " so that bias '" + name + "' fits int32 at input scale x weight scale");
+  }
   const std::string qv = names_.unique(name + "_quantized"), qs = names_.unique(name + "_quantized_scale"),
                     qz = names_.unique(name + "_quantized_zero_point");
   editor_.add_initializer(qv, values);
@@ -164,7 +177,48 @@ void QdqPlan::emit_bias(const std::string& name, const TensorPlan& plan, std::ve
   weights_.mark_replaced(name);
 }
 
+// Per weight, the smallest scales at which each bias it multiplies into keeps |bias / (input scale
+// x weight scale x beta)| <= 2^30, half of int32: a bias that does not fit would be clipped, and
+// its channel's output with it. ONNX Runtime's tool widens such weight scales too. Only channels
+// whose weights are tiny next to their bias (dead ones, or a folded shift) reach the floor, and
+// their weights hardly count.
+std::map<std::string, std::vector<float>> QdqPlan::bias_scale_floors() {
+  std::map<std::string, std::vector<float>> floors;
+  for (const auto& name : order_) {
+    const TensorPlan& plan = plans_.at(name);
+    if (plan.kind != TensorPlan::Kind::kBias) continue;
+    std::string in = plan.input;  // shared scales lead to their source
+    for (auto it = plans_.find(in); it != plans_.end() && it->second.kind == TensorPlan::Kind::kShared;
+         it = plans_.find(in))
+      in = it->second.source;
+    auto ip = plans_.find(in);
+    auto wp = plans_.find(plan.weight);
+    if (ip == plans_.end() || ip->second.kind != TensorPlan::Kind::kActivation || is_constant(in) ||
+        !ranges_.count(in) || wp == plans_.end() || wp->second.kind != TensorPlan::Kind::kWeight)
+      continue;
+    const bool symmetric = options_.symmetric_activations;
+    const TensorRange r = ranges_.at(in);
+    const double s_in =
+        compute_quant_params(r.min, r.max, quant_range(options_.activation_type, symmetric, false), symmetric).scale;
+    const Tensor bias = model_.tensor_data(*editor_.find_constant(name)->proto);
+    auto weight = editor_.find_constant(plan.weight);
+    if (bias.dtype() != DataType::kFloat || bias.rank() != 1 || !weight || plan.beta == 0.0f) continue;
+    const int axis = static_weight_spec(options_, wp->second.axis).axis;
+    if (axis >= 0 && (axis >= weight->proto->dims_size() || weight->proto->dims(axis) != bias.numel())) continue;
+    std::vector<float>& f = floors[plan.weight];
+    f.resize(axis >= 0 ? static_cast<size_t>(bias.numel()) : 1, 0.0f);
+    for (int64_t i = 0; i < bias.numel(); ++i) {
+      const double need = std::fabs(bias.data<float>()[i]) / (s_in * std::fabs(plan.beta) * 1073741824.0);
+      float& slot = f[axis >= 0 ? static_cast<size_t>(i) : 0];
+      slot = std::max(slot, static_cast<float>(need));
+    }
+  }
+  std::erase_if(floors, [](const auto& f) { return std::all_of(f.second.begin(), f.second.end(), [](float v) { return v == 0.0f; }); });
+  return floors;
+}
+
 void QdqPlan::emit() {
+  scale_floors_ = bias_scale_floors();
   std::vector<onnx::NodeProto> head;
   std::map<std::string, std::vector<onnx::NodeProto>> after;  // by the producer output they follow
   for (const auto& name : order_) {

@@ -69,6 +69,7 @@ class QdqPlan {
   QuantizedNames emit_weight(const std::string& name, const TensorPlan& plan, bool as_activation,
                              std::vector<onnx::NodeProto>& head);
   void emit_bias(const std::string& name, const TensorPlan& plan, std::vector<onnx::NodeProto>& head);
+  std::map<std::string, std::vector<float>> bias_scale_floors();
   void prune();
   onnx::NodeProto qdq_node(const std::string& op, const std::string& in, const std::string& scale,
                            const std::string& zp, const std::string& out, const std::string& name, int axis) const;
@@ -90,6 +91,7 @@ class QdqPlan {
   std::set<int> removed_nodes_;             // indices in the main graph
   std::set<std::string> quantizing_nodes_;  // names of nodes whose rule asked for something
   std::map<std::string, QuantizedNames> done_;
+  std::map<std::string, std::vector<float>> scale_floors_;  // weight -> smallest scales its biases allow
   std::set<std::string> graph_outputs_, graph_inputs_;
   std::set<const onnx::NodeProto*> float_units_;  // inside decomposed LayerNormalizations
   int current_node_ = -1;
