@@ -26,6 +26,16 @@ std::optional<std::vector<double>> per_channel_values(const Tensor& c, int64_t r
   return std::vector<double>(v, v + c.numel());
 }
 
+std::string store_folded(Scope& scope, const GraphUses& uses, const std::string& name, const Tensor& value) {
+  if (scope.owns_initializer(name) && uses.reader_count(name) <= 1) {
+    scope.set_initializer(name, value);
+    return name;
+  }
+  const std::string fresh = scope.unique_name(name + "_folded");
+  scope.set_initializer(fresh, value);
+  return fresh;
+}
+
 }  // namespace
 
 std::optional<ChannelAffine> constant_affine(const Scope& scope, const onnx::NodeProto& node, int slot, int64_t rank,
@@ -61,14 +71,16 @@ std::optional<ChannelAffine> constant_affine(const Scope& scope, const onnx::Nod
   return a;
 }
 
-std::string store_folded(Scope& scope, const GraphUses& uses, const std::string& name, const Tensor& value) {
-  if (scope.owns_initializer(name) && uses.reader_count(name) <= 1) {
-    scope.set_initializer(name, value);
-    return name;
-  }
-  const std::string fresh = scope.unique_name(name + "_folded");
-  scope.set_initializer(fresh, value);
-  return fresh;
+void set_folded(Scope& scope, const GraphUses& uses, onnx::NodeProto& layer, const Tensor& weight, const Tensor& bias) {
+  const bool has_bias = layer.input_size() > 2 && !layer.input(2).empty();
+  layer.set_input(1, store_folded(scope, uses, layer.input(1), weight));
+  const std::string bias_name = has_bias ? store_folded(scope, uses, layer.input(2), bias) : [&] {
+    const std::string fresh = scope.unique_name(layer.input(1) + "_bias");
+    scope.set_initializer(fresh, bias);
+    return fresh;
+  }();
+  while (layer.input_size() < 3) layer.add_input("");
+  layer.set_input(2, bias_name);
 }
 
 int64_t layer_output_channels(const Scope& scope, const onnx::NodeProto& layer) {
@@ -141,14 +153,7 @@ bool fold_affine_into(Scope& scope, const GraphUses& uses, onnx::NodeProto& node
   for (int64_t i = 0; i < nw.numel(); ++i) wd[i] = static_cast<float>(wd[i] * a.s[channel_of(i)]);
   Tensor nb(DataType::kFloat, {channels});
   for (int64_t c = 0; c < channels; ++c) nb.data<float>()[c] = static_cast<float>(bias[c] * a.s[c] + a.t[c]);
-  node.set_input(1, store_folded(scope, uses, node.input(1), nw));
-  const std::string bias_name = has_bias ? store_folded(scope, uses, node.input(2), nb) : [&] {
-    const std::string fresh = scope.unique_name(node.input(1) + "_bias");
-    scope.set_initializer(fresh, nb);
-    return fresh;
-  }();
-  while (node.input_size() < 3) node.add_input("");
-  node.set_input(2, bias_name);
+  set_folded(scope, uses, node, nw, nb);
   if (op == "Gemm") {
     for (auto& at : *node.mutable_attribute())
       if (at.name() == "beta") at.set_f(1.0f);

@@ -1,8 +1,8 @@
 #pragma once
 
-// Folding a per-channel affine map that follows a Conv, ConvTranspose or Gemm into its weight
-// and bias. Used for BatchNormalization and for the Mul/Add/Sub/Div by constants that
-// exporters write after a layer (PaddlePaddle's learnable affine blocks, layer scales).
+// Folding per-channel affine maps into the weight and bias of the Conv, ConvTranspose or Gemm
+// they follow (BatchNormalization, and the Mul/Add/Sub/Div by constants that exporters write
+// after a layer: PaddlePaddle's learnable affine blocks, layer scales) or the Conv they precede.
 
 #include <onnx/onnx_pb.h>
 
@@ -21,10 +21,11 @@ struct ChannelAffine {
   std::vector<double> s, t;
 };
 
-// Stores a folded weight or bias under `name` when it is this graph's own initializer and only
-// one node reads it, else under a fresh name (another node, or an enclosing graph, still needs
-// the old value); returns the name to read it by.
-std::string store_folded(Scope& scope, const GraphUses& uses, const std::string& name, const Tensor& value);
+// Gives the layer (Conv, ConvTranspose or Gemm) a new weight and bias: in place of the old
+// initializers when this graph owns them and only this layer reads them, else under fresh names
+// (another node, or an enclosing graph, still needs the old values). A layer without a bias
+// gets one.
+void set_folded(Scope& scope, const GraphUses& uses, onnx::NodeProto& layer, const Tensor& weight, const Tensor& bias);
 
 // The layer's output channel count read from its constant float weight, or -1 (not a
 // default-domain Conv/ConvTranspose/Gemm, or its weight is not a constant).

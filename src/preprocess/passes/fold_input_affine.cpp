@@ -50,14 +50,7 @@ bool fold_before(Scope& scope, const GraphUses& uses, onnx::NodeProto& conv, Cha
     }
   Tensor nb(DataType::kFloat, {cout});
   for (int64_t o = 0; o < cout; ++o) nb.data<float>()[o] = static_cast<float>(bias[o]);
-  conv.set_input(1, store_folded(scope, uses, conv.input(1), nw));
-  const std::string bias_name = has_bias ? store_folded(scope, uses, conv.input(2), nb) : [&] {
-    const std::string fresh = scope.unique_name(conv.input(1) + "_bias");
-    scope.set_initializer(fresh, nb);
-    return fresh;
-  }();
-  while (conv.input_size() < 3) conv.add_input("");
-  conv.set_input(2, bias_name);
+  set_folded(scope, uses, conv, nw, nb);
   return true;
 }
 
