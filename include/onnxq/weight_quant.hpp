@@ -1,9 +1,8 @@
 #pragma once
 
-#include <vector>
-
 #include <cstddef>
 #include <span>
+#include <vector>
 
 #include "onnxq/quant_math.hpp"
 #include "onnxq/tensor.hpp"

@@ -35,6 +35,12 @@ onnx::NodeProto QdqPlan::qdq_node(const std::string& op, const std::string& in, 
   return n;
 }
 
+QuantParams QdqPlan::activation_params(const std::string& name) const {
+  const bool symmetric = options_.symmetric_activations;
+  const TensorRange r = ranges_.at(name);
+  return compute_quant_params(r.min, r.max, quant_range(options_.activation_type, symmetric, false), symmetric);
+}
+
 QuantizedNames QdqPlan::emit_activation(const std::string& name, const TensorPlan& plan,
                                         std::vector<onnx::NodeProto>& head,
                                         std::map<std::string, std::vector<onnx::NodeProto>>& after) {
@@ -44,10 +50,7 @@ QuantizedNames QdqPlan::emit_activation(const std::string& name, const TensorPla
     q.scale = src.scale;
     q.zero_point = src.zero_point;
   } else {
-    const bool symmetric = options_.symmetric_activations;
-    const TensorRange r = ranges_.at(name);
-    const QuantParams p =
-        compute_quant_params(r.min, r.max, quant_range(options_.activation_type, symmetric, false), symmetric);
+    const QuantParams p = activation_params(name);
     q.scale = names_.unique(name + "_scale");
     q.zero_point = names_.unique(name + "_zero_point");
     editor_.add_initializer(q.scale, Tensor::from_vector<float>({}, {p.scale}));
@@ -196,10 +199,7 @@ std::map<std::string, std::vector<float>> QdqPlan::bias_scale_floors() {
     if (ip == plans_.end() || ip->second.kind != TensorPlan::Kind::kActivation || is_constant(in) ||
         !ranges_.count(in) || wp == plans_.end() || wp->second.kind != TensorPlan::Kind::kWeight)
       continue;
-    const bool symmetric = options_.symmetric_activations;
-    const TensorRange r = ranges_.at(in);
-    const double s_in =
-        compute_quant_params(r.min, r.max, quant_range(options_.activation_type, symmetric, false), symmetric).scale;
+    const double s_in = activation_params(in).scale;
     const Tensor bias = model_.tensor_data(*editor_.find_constant(name)->proto);
     auto weight = editor_.find_constant(plan.weight);
     if (bias.dtype() != DataType::kFloat || bias.rank() != 1 || !weight || plan.beta == 0.0f) continue;

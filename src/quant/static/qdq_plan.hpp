@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "onnxq/quant_math.hpp"
 #include "onnxq/quantize_static.hpp"
 #include "quant/graph_editor.hpp"
 #include "quant/static/static_rules.hpp"
@@ -64,6 +65,8 @@ class QdqPlan {
   void adjust_ranges();
   int reader_count(const std::string& name) const;
 
+  // The scale and zero point of an activation with a range of its own.
+  QuantParams activation_params(const std::string& name) const;
   QuantizedNames emit_activation(const std::string& name, const TensorPlan& plan, std::vector<onnx::NodeProto>& head,
                                  std::map<std::string, std::vector<onnx::NodeProto>>& after);
   QuantizedNames emit_weight(const std::string& name, const TensorPlan& plan, bool as_activation,
