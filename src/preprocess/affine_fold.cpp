@@ -1,6 +1,7 @@
 #include "preprocess/affine_fold.hpp"
 
 #include <functional>
+#include <set>
 
 #include "quant/graph_editor.hpp"
 
@@ -10,8 +11,8 @@ namespace {
 
 bool is_layer(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
-  return (op == "Conv" || op == "ConvTranspose" || op == "Gemm") && (node.domain().empty() || node.domain() == "ai.onnx") &&
-         node.input_size() >= 2 && node.output_size() == 1;
+  return (op == "Conv" || op == "ConvTranspose" || op == "Gemm") && is_default_domain(node) && node.input_size() >= 2 &&
+         node.output_size() == 1;
 }
 
 // The constant's values when they broadcast along the channel axis (1) of an output of rank
@@ -41,8 +42,7 @@ std::string store_folded(Scope& scope, const GraphUses& uses, const std::string&
 std::optional<ChannelAffine> constant_affine(const Scope& scope, const onnx::NodeProto& node, int slot, int64_t rank,
                                              int64_t channels) {
   const std::string& op = node.op_type();
-  if ((!node.domain().empty() && node.domain() != "ai.onnx") || node.input_size() != 2 || node.output_size() != 1)
-    return std::nullopt;
+  if (!is_default_domain(node) || node.input_size() != 2 || node.output_size() != 1) return std::nullopt;
   auto c = scope.constant_value(node.input(1 - slot));
   if (!c) return std::nullopt;
   auto v = per_channel_values(*c, rank, channels);
@@ -69,6 +69,29 @@ std::optional<ChannelAffine> constant_affine(const Scope& scope, const onnx::Nod
     return std::nullopt;
   }
   return a;
+}
+
+int64_t fold_in_sweeps(Scope& scope, const std::function<std::optional<Fold>(int, const GraphUses&,
+                                                                          const std::vector<bool>&)>& try_fold) {
+  auto& graph = scope.graph();
+  int64_t folds = 0;
+  for (bool again = true; again;) {
+    const GraphUses uses(graph);
+    std::vector<bool> touched(static_cast<size_t>(graph.node_size()), false);
+    std::set<int> removed;
+    for (int i = 0; i < graph.node_size(); ++i) {
+      if (touched[static_cast<size_t>(i)]) continue;
+      if (const auto fold = try_fold(i, uses, touched)) {
+        touched[static_cast<size_t>(fold->kept)] = touched[static_cast<size_t>(fold->removed)] = true;
+        removed.insert(fold->removed);
+      }
+    }
+    erase_nodes(graph, removed);
+    folds += static_cast<int64_t>(removed.size());
+    again = !removed.empty();
+  }
+  if (folds) scope.reindex();
+  return folds;
 }
 
 void set_folded(Scope& scope, const GraphUses& uses, onnx::NodeProto& layer, const Tensor& weight, const Tensor& bias) {

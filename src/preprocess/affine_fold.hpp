@@ -7,6 +7,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,20 @@ int64_t layer_output_rank(const Scope& scope, const onnx::NodeProto& layer);
 // growing it (one value, or `channels` values on that axis), else nullopt.
 std::optional<ChannelAffine> constant_affine(const Scope& scope, const onnx::NodeProto& node, int slot, int64_t rank,
                                              int64_t channels);
+
+// A fold made by fold_in_sweeps' callback: the node rewritten to absorb another, and the node
+// it made dead.
+struct Fold {
+  int kept, removed;
+};
+
+// Offers every node of the graph to `try_fold(i, uses, touched)` in sweeps, until a sweep folds
+// nothing. A sweep reads the uses as they were at its start, so a callback must leave alone the
+// nodes `touched` marks (those an earlier fold of the sweep rewrote or removed); the removed
+// nodes are erased at the end of the sweep. Sweeps follow the length of fold chains (a Mul
+// then an Add after one Conv), not the number of folds. Returns the folds.
+int64_t fold_in_sweeps(Scope& scope, const std::function<std::optional<Fold>(int, const GraphUses&,
+                                                                          const std::vector<bool>&)>& try_fold);
 
 // Rewrites the layer's weight and bias so that it computes `a` applied to its old output.
 // The new values replace the initializers in place when only this layer reads them. False,

@@ -169,6 +169,13 @@ void set_attr(onnx::NodeProto& node, const std::string& name, int64_t value) {
   a->set_i(value);
 }
 
+void set_attr(onnx::NodeProto& node, const std::string& name, float value) {
+  auto* a = node.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::FLOAT);
+  a->set_f(value);
+}
+
 void set_attr(onnx::NodeProto& node, const std::string& name, const std::vector<int64_t>& values) {
   auto* a = node.add_attribute();
   a->set_name(name);
@@ -181,6 +188,8 @@ const onnx::AttributeProto* find_attr(const onnx::NodeProto& node, const std::st
     if (a.name() == name) return &a;
   return nullptr;
 }
+
+bool is_default_domain(const onnx::NodeProto& node) { return node.domain().empty() || node.domain() == "ai.onnx"; }
 
 int64_t attr_or(const onnx::NodeProto& node, const std::string& name, int64_t fallback) {
   const auto* a = find_attr(node, name);

@@ -120,8 +120,11 @@ onnx::NodeProto make_node(const std::string& op_type, const std::vector<std::str
                           const std::vector<std::string>& outputs, const std::string& name,
                           const std::string& domain = "");
 void set_attr(onnx::NodeProto& node, const std::string& name, int64_t value);
+void set_attr(onnx::NodeProto& node, const std::string& name, float value);
 void set_attr(onnx::NodeProto& node, const std::string& name, const std::vector<int64_t>& values);
 const onnx::AttributeProto* find_attr(const onnx::NodeProto& node, const std::string& name);
+// Whether the node is an op of the default ONNX domain ("" or "ai.onnx").
+bool is_default_domain(const onnx::NodeProto& node);
 int64_t attr_or(const onnx::NodeProto& node, const std::string& name, int64_t fallback);
 
 }  // namespace onnxq

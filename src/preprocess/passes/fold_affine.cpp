@@ -11,39 +11,36 @@ namespace onnxq::preprocessing {
 
 namespace {
 
-int64_t run_in(Scope& scope) {
+// The Mul/Add/Sub/Div at `i` folded into the layer producing one of its inputs.
+std::optional<Fold> fold_after_layer(Scope& scope, int i, const GraphUses& uses, const std::vector<bool>& touched) {
   auto& graph = scope.graph();
-  int64_t changes = 0;
-  for (bool again = true; again;) {
-    again = false;
-    GraphUses uses(graph);
-    for (int i = 0; i < graph.node_size() && !again; ++i) {
-      const onnx::NodeProto& node = graph.node(i);
-      const std::string& op = node.op_type();
-      if ((op != "Mul" && op != "Add" && op != "Sub" && op != "Div") || (!node.domain().empty() && node.domain() != "ai.onnx") ||
-          node.input_size() != 2 || node.output_size() != 1)
-        continue;
-      for (int slot = 0; slot < 2 && !again; ++slot) {
-        const std::string& x = node.input(slot);
-        auto p = uses.producer.find(x);
-        if (p == uses.producer.end() || uses.reader_count(x) != 1 || uses.graph_outputs.count(x)) continue;
-        onnx::NodeProto& layer = *graph.mutable_node(p->second);
-        const int64_t channels = layer_output_channels(scope, layer), rank = layer_output_rank(scope, layer);
-        if (channels <= 0 || rank < 2) continue;
-        auto a = constant_affine(scope, node, slot, rank, channels);
-        if (!a || !fold_affine_into(scope, uses, layer, *a)) continue;
-        layer.set_output(0, node.output(0));
-        erase_nodes(graph, {i});
-        ++changes;
-        again = true;
-      }
-    }
+  const onnx::NodeProto& node = graph.node(i);
+  const std::string& op = node.op_type();
+  if ((op != "Mul" && op != "Add" && op != "Sub" && op != "Div") || node.input_size() != 2) return std::nullopt;
+  for (int slot = 0; slot < 2; ++slot) {
+    const std::string& x = node.input(slot);
+    auto p = uses.producer.find(x);
+    if (p == uses.producer.end() || touched[static_cast<size_t>(p->second)] || uses.reader_count(x) != 1 ||
+        uses.graph_outputs.count(x))
+      continue;
+    onnx::NodeProto& layer = *graph.mutable_node(p->second);
+    const int64_t channels = layer_output_channels(scope, layer), rank = layer_output_rank(scope, layer);
+    if (channels <= 0 || rank < 2) continue;
+    auto a = constant_affine(scope, node, slot, rank, channels);
+    if (!a || !fold_affine_into(scope, uses, layer, *a)) continue;
+    layer.set_output(0, node.output(0));
+    return Fold{p->second, i};
   }
-  if (changes) scope.reindex();
-  return changes;
+  return std::nullopt;
 }
 
-int64_t run(PassContext& ctx) { return for_each_scope(ctx.model, run_in); }
+int64_t run(PassContext& ctx) {
+  return for_each_scope(ctx.model, [](Scope& scope) {
+    return fold_in_sweeps(scope, [&](int i, const GraphUses& uses, const std::vector<bool>& touched) {
+      return fold_after_layer(scope, i, uses, touched);
+    });
+  });
+}
 
 }  // namespace
 

@@ -4,6 +4,8 @@
 // scale commutes with zero padding and folds into any. PaddlePaddle's learnable affine blocks
 // put such a pair after each activation, before the next (often 1x1) convolution.
 
+#include <algorithm>
+
 #include "preprocess/affine_fold.hpp"
 #include "preprocess/pass.hpp"
 #include "quant/graph_editor.hpp"
@@ -54,41 +56,38 @@ bool fold_before(Scope& scope, const GraphUses& uses, onnx::NodeProto& conv, Cha
   return true;
 }
 
-int64_t run_in(Scope& scope) {
+// The Mul/Add/Sub/Div producing the input of the Conv at `i` folded into it.
+std::optional<Fold> fold_before_conv(Scope& scope, int i, const GraphUses& uses, const std::vector<bool>& touched) {
   auto& graph = scope.graph();
-  int64_t changes = 0;
-  for (bool again = true; again;) {
-    again = false;
-    GraphUses uses(graph);
-    for (int i = 0; i < graph.node_size() && !again; ++i) {
-      onnx::NodeProto& conv = *graph.mutable_node(i);
-      if (conv.op_type() != "Conv" || (!conv.domain().empty() && conv.domain() != "ai.onnx") || conv.input_size() < 2)
-        continue;
-      const onnx::TensorProto* w = scope.find_constant(conv.input(1));
-      if (!w || w->dims_size() < 3) continue;
-      const std::string x = conv.input(0);
-      auto p = uses.producer.find(x);
-      if (p == uses.producer.end() || uses.reader_count(x) != 1 || uses.graph_outputs.count(x)) continue;
-      const onnx::NodeProto& affine = graph.node(p->second);
-      const int64_t channels = w->dims(1) * attr_or(conv, "group", 1);
-      for (int slot = 0; slot < 2 && !again; ++slot) {
-        auto a = constant_affine(scope, affine, slot, w->dims_size(), channels);
-        if (!a) continue;
-        bool shifts = false;
-        for (double t : a->t) shifts = shifts || t != 0;
-        if ((shifts && reads_padding(conv)) || !fold_before(scope, uses, conv, *a)) continue;
-        conv.set_input(0, affine.input(slot));
-        erase_nodes(graph, {p->second});
-        ++changes;
-        again = true;
-      }
-    }
+  onnx::NodeProto& conv = *graph.mutable_node(i);
+  if (conv.op_type() != "Conv" || !is_default_domain(conv) || conv.input_size() < 2) return std::nullopt;
+  const onnx::TensorProto* w = scope.find_constant(conv.input(1));
+  if (!w || w->dims_size() < 3) return std::nullopt;
+  const std::string x = conv.input(0);
+  auto p = uses.producer.find(x);
+  if (p == uses.producer.end() || touched[static_cast<size_t>(p->second)] || uses.reader_count(x) != 1 ||
+      uses.graph_outputs.count(x))
+    return std::nullopt;
+  const onnx::NodeProto& affine = graph.node(p->second);
+  const int64_t channels = w->dims(1) * attr_or(conv, "group", 1);
+  for (int slot = 0; slot < 2; ++slot) {
+    auto a = constant_affine(scope, affine, slot, w->dims_size(), channels);
+    if (!a) continue;
+    const bool shifts = std::any_of(a->t.begin(), a->t.end(), [](double t) { return t != 0; });
+    if ((shifts && reads_padding(conv)) || !fold_before(scope, uses, conv, *a)) continue;
+    conv.set_input(0, affine.input(slot));
+    return Fold{i, p->second};
   }
-  if (changes) scope.reindex();
-  return changes;
+  return std::nullopt;
 }
 
-int64_t run(PassContext& ctx) { return for_each_scope(ctx.model, run_in); }
+int64_t run(PassContext& ctx) {
+  return for_each_scope(ctx.model, [](Scope& scope) {
+    return fold_in_sweeps(scope, [&](int i, const GraphUses& uses, const std::vector<bool>& touched) {
+      return fold_before_conv(scope, i, uses, touched);
+    });
+  });
+}
 
 }  // namespace
 

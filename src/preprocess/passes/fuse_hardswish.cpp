@@ -25,7 +25,7 @@ class Matcher {
     auto p = uses_.producer.find(value);
     if (p == uses_.producer.end() || uses_.reader_count(value) != 1 || uses_.graph_outputs.count(value)) return nullptr;
     const onnx::NodeProto& n = graph_.node(p->second);
-    if (n.op_type() != op || (!n.domain().empty() && n.domain() != "ai.onnx") || n.output_size() != 1) return nullptr;
+    if (n.op_type() != op || !is_default_domain(n) || n.output_size() != 1) return nullptr;
     return &n;
   }
 
@@ -81,8 +81,7 @@ class Matcher {
 
   // x when `node` (its output read by others) computes HardSwish(x), else "".
   std::string hardswish_input(const onnx::NodeProto& node, bool take_hard_sigmoid) const {
-    if ((!node.domain().empty() && node.domain() != "ai.onnx") || node.input_size() != 2 || node.output_size() != 1)
-      return "";
+    if (!is_default_domain(node) || node.input_size() != 2 || node.output_size() != 1) return "";
     if (node.op_type() == "Mul") {  // x · HardSigmoid(x)
       for (int k = 0; k < 2; ++k)
         if (const std::string x = hard_sigmoid_of(node.input(1 - k), take_hard_sigmoid); !x.empty() && x == node.input(k))
@@ -126,12 +125,8 @@ int64_t run_in(Scope& scope, bool has_hardswish) {
     } else {
       const std::string gate = scope.unique_name(y + "_gate");
       onnx::NodeProto hs = make_node("HardSigmoid", {x}, {gate}, scope.unique_name(base + "_HardSigmoid"));
-      for (auto [name, value] : {std::pair{"alpha", 1.0f / 6}, std::pair{"beta", 0.5f}}) {
-        auto* a = hs.add_attribute();
-        a->set_name(name);
-        a->set_type(onnx::AttributeProto::FLOAT);
-        a->set_f(value);
-      }
+      set_attr(hs, "alpha", 1.0f / 6);
+      set_attr(hs, "beta", 0.5f);
       *nodes.Add() = std::move(hs);
       *nodes.Add() = make_node("Mul", {x, gate}, {y}, base);
     }

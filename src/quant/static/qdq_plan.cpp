@@ -8,11 +8,6 @@
 #include "quant/node_filter.hpp"
 
 namespace onnxq {
-namespace {
-
-bool is_default_domain(const onnx::NodeProto& n) { return n.domain().empty() || n.domain() == "ai.onnx"; }
-
-}  // namespace
 
 QdqPlan::QdqPlan(Model& model, const TensorRanges& ranges, const StaticQuantOptions& options, QuantizeReport& report)
     : model_(model),
