@@ -12,6 +12,7 @@
 #include "onnxq/model.hpp"
 #include "onnxq/preprocess.hpp"
 #include "support/graph_builder.hpp"
+#include "support/preprocess_checks.hpp"
 #include "support/quant_checks.hpp"
 
 namespace onnxq {
@@ -19,27 +20,8 @@ namespace {
 
 using test::GraphBuilder;
 
-int64_t changes_of(const PreprocessReport& r, const std::string& pass) {
-  for (const auto& p : r.passes)
-    if (p.name == pass) return p.changes;
-  return -1;
-}
-
-// Largest |a - b| of the first outputs, over b's range.
-double relative_diff(const Model& a, const Model& b, const NamedTensors& inputs) {
-  const Tensor ya = Executor(a).run(inputs).front();
-  const Tensor yb = Executor(b).run(inputs).front();
-  EXPECT_EQ(ya.shape(), yb.shape());
-  const float* p = ya.data<float>();
-  const float* q = yb.data<float>();
-  float lo = INFINITY, hi = -INFINITY, diff = 0;
-  for (int64_t i = 0; i < yb.numel(); ++i) {
-    lo = std::min(lo, q[i]);
-    hi = std::max(hi, q[i]);
-    diff = std::max(diff, std::abs(p[i] - q[i]));
-  }
-  return diff / std::max(1e-6f, hi - lo);
-}
+using test::pass_changes;
+using test::worst_relative_diff;
 
 void expect_valid(const Model& model) {
   const auto check = check_model(model);
@@ -59,11 +41,11 @@ TEST(FoldAffine, FoldsAPerChannelMulAndAScalarAddAfterAConvIntoItsWeightAndBias)
   const Model original = g.model();
   Model model = g.model();
   const auto report = preprocess(model, {});
-  EXPECT_EQ(changes_of(report, "fold-affine"), 2);
+  EXPECT_EQ(pass_changes(report, "fold-affine"), 2);
   EXPECT_EQ(test::op_counts(model), (std::map<std::string, int>{{"Conv", 1}}));
   EXPECT_EQ(model.graph().node(0).output(0), "y");
   expect_valid(model);
-  EXPECT_LE(relative_diff(model, original, {{"x", test::random_tensor({1, 3, 6, 6}, 3)}}), 1e-6);
+  EXPECT_LE(worst_relative_diff(model, original, {{"x", test::random_tensor({1, 3, 6, 6}, 3)}}), 1e-6);
 }
 
 TEST(FoldAffine, FoldsSubtractionAndDivisionAfterAGemmWithoutABias) {
@@ -77,10 +59,10 @@ TEST(FoldAffine, FoldsSubtractionAndDivisionAfterAGemmWithoutABias) {
   g.node("Div", {"s", "d"}, {"y"});
   const Model original = g.model();
   Model model = g.model();
-  EXPECT_EQ(changes_of(preprocess(model, {}), "fold-affine"), 2);
+  EXPECT_EQ(pass_changes(preprocess(model, {}), "fold-affine"), 2);
   EXPECT_EQ(test::op_counts(model), (std::map<std::string, int>{{"Gemm", 1}}));
   expect_valid(model);
-  EXPECT_LE(relative_diff(model, original, {{"x", test::random_tensor({2, 3}, 4)}}), 1e-6);
+  EXPECT_LE(worst_relative_diff(model, original, {{"x", test::random_tensor({2, 3}, 4)}}), 1e-6);
 }
 
 TEST(FoldAffine, LeavesConstantsThatVaryAcrossSpaceOrGrowTheRankAndOutputsReadTwice) {
@@ -100,7 +82,7 @@ TEST(FoldAffine, LeavesConstantsThatVaryAcrossSpaceOrGrowTheRankAndOutputsReadTw
   g.node("Mul", {"c3", "k"}, {"y3"});
   g.node("Relu", {"c3"}, {"y4"});
   Model model = g.model();
-  EXPECT_EQ(changes_of(preprocess(model, {}), "fold-affine"), 0);
+  EXPECT_EQ(pass_changes(preprocess(model, {}), "fold-affine"), 0);
   EXPECT_EQ(test::count(test::op_counts(model), "Mul"), 3);
 }
 
@@ -121,7 +103,7 @@ TEST(FoldInputAffine, FoldsAScaleIntoAPaddedConvAndAShiftIntoAnUnpaddedGroupedOn
   test::attr_int(g.node("Conv", {"shifted", "w2", "b2"}, {"z"}), "group", 2);
   const Model original = g.model();
   Model model = g.model();
-  EXPECT_EQ(changes_of(preprocess(model, {}), "fold-input-affine"), 2);
+  EXPECT_EQ(pass_changes(preprocess(model, {}), "fold-input-affine"), 2);
   EXPECT_EQ(test::op_counts(model), (std::map<std::string, int>{{"Conv", 2}, {"Relu", 2}}));
   expect_valid(model);
   const NamedTensors inputs{{"x", test::random_tensor({1, 4, 5, 5}, 4)}};
@@ -138,7 +120,7 @@ TEST(FoldInputAffine, LeavesAShiftBeforeAPaddedConvWhereThePaddingWouldShiftToo)
   g.node("Add", {"x", "t"}, {"shifted"});
   test::attr_string(g.node("Conv", {"shifted", "w"}, {"y"}), "auto_pad", "SAME_UPPER");
   Model model = g.model();
-  EXPECT_EQ(changes_of(preprocess(model, {}), "fold-input-affine"), 0);
+  EXPECT_EQ(pass_changes(preprocess(model, {}), "fold-input-affine"), 0);
   EXPECT_EQ(test::count(test::op_counts(model), "Add"), 1);
 }
 
@@ -174,10 +156,10 @@ Model spelt_out_hardswish(int64_t opset, bool divide) {
 TEST(FuseHardSwish, MakesOneHardSwishFromOpset14) {
   const Model original = spelt_out_hardswish(14, true);
   Model model = spelt_out_hardswish(14, true);
-  EXPECT_EQ(changes_of(preprocess(model, {}), "fuse-hardswish"), 1);
+  EXPECT_EQ(pass_changes(preprocess(model, {}), "fuse-hardswish"), 1);
   EXPECT_EQ(test::op_counts(model), (std::map<std::string, int>{{"Conv", 1}, {"HardSwish", 1}}));
   expect_valid(model);
-  EXPECT_LE(relative_diff(model, original, {{"x", test::random_tensor({1, 2, 4, 4}, 5)}}), 1e-6);
+  EXPECT_LE(worst_relative_diff(model, original, {{"x", test::random_tensor({1, 2, 4, 4}, 5)}}), 1e-6);
 }
 
 TEST(FuseHardSwish, MakesXTimesHardSigmoidBeforeOpset14WhateverTheSpelling) {
@@ -186,11 +168,11 @@ TEST(FuseHardSwish, MakesXTimesHardSigmoidBeforeOpset14WhateverTheSpelling) {
       SCOPED_TRACE("opset " + std::to_string(opset) + (divide ? ", Div" : ", Mul"));
       const Model original = spelt_out_hardswish(opset, divide);
       Model model = spelt_out_hardswish(opset, divide);
-      EXPECT_EQ(changes_of(preprocess(model, {}), "fuse-hardswish"), 1);
+      EXPECT_EQ(pass_changes(preprocess(model, {}), "fuse-hardswish"), 1);
       EXPECT_EQ(test::op_counts(model),
                 (std::map<std::string, int>{{"Conv", 1}, {"HardSigmoid", 1}, {"Mul", 1}}));
       expect_valid(model);
-      EXPECT_LE(relative_diff(model, original, {{"x", test::random_tensor({1, 2, 4, 4}, 6)}}), 1e-6);
+      EXPECT_LE(worst_relative_diff(model, original, {{"x", test::random_tensor({1, 2, 4, 4}, 6)}}), 1e-6);
     }
 }
 
@@ -202,11 +184,11 @@ TEST(FuseHardSwish, TurnsXTimesHardSigmoidIntoHardSwishWhenTheOpsetAllows) {
   test::attr_float(hs, "beta", 0.5f);
   g.node("Mul", {"x", "gate"}, {"y"});
   Model at13 = g.model();
-  EXPECT_EQ(changes_of(preprocess(at13, {}), "fuse-hardswish"), 0);
+  EXPECT_EQ(pass_changes(preprocess(at13, {}), "fuse-hardswish"), 0);
   PreprocessOptions to14;
   to14.opset = 14;
   Model at14 = g.model();
-  EXPECT_EQ(changes_of(preprocess(at14, to14), "fuse-hardswish"), 1);
+  EXPECT_EQ(pass_changes(preprocess(at14, to14), "fuse-hardswish"), 1);
   EXPECT_EQ(test::op_counts(at14), (std::map<std::string, int>{{"HardSwish", 1}}));
 }
 
@@ -223,14 +205,14 @@ TEST(FuseHardSwish, LeavesOtherBoundsAndIntermediatesReadElsewhereAlone) {
   g.node("Mul", {"x", "r"}, {"m"});
   g.node("Div", {"m", "six"}, {"y"});
   Model other_bound = g.model();
-  EXPECT_EQ(changes_of(preprocess(other_bound, {}), "fuse-hardswish"), 0);
+  EXPECT_EQ(pass_changes(preprocess(other_bound, {}), "fuse-hardswish"), 0);
 
   // The gate is also a graph output: fusing would have to keep it anyway.
   Model shared = spelt_out_hardswish(13, true);
   auto* out = shared.graph().add_output();
   out->set_name("relu6");
   out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
-  EXPECT_EQ(changes_of(preprocess(shared, {}), "fuse-hardswish"), 0);
+  EXPECT_EQ(pass_changes(preprocess(shared, {}), "fuse-hardswish"), 0);
   EXPECT_EQ(test::count(test::op_counts(shared), "Clip"), 1);
 }
 

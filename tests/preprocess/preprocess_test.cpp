@@ -12,6 +12,7 @@
 #include "support/cnn_model.hpp"
 #include "support/graph_builder.hpp"
 #include "support/ort_oracle.hpp"
+#include "support/preprocess_checks.hpp"
 #include "support/quant_checks.hpp"
 #include "support/real_inputs.hpp"
 #include "support/temp_dir.hpp"
@@ -23,30 +24,8 @@ namespace {
 
 using test::GraphBuilder;
 
-int64_t pass_changes(const PreprocessReport& r, const std::string& name) {
-  for (const auto& p : r.passes)
-    if (p.name == name) return p.changes;
-  return -1;
-}
-
-// Largest |a - b| over the range of b, for each output of the two models on `inputs`.
-double worst_relative_diff(const Model& a, const Model& b, const NamedTensors& inputs) {
-  auto ya = Executor(a).run(inputs);
-  auto yb = Executor(b).run(inputs);
-  double worst = 0;
-  for (size_t o = 0; o < ya.size(); ++o) {
-    const float* p = ya[o].data<float>();
-    const float* q = yb[o].data<float>();
-    float lo = INFINITY, hi = -INFINITY, diff = 0;
-    for (int64_t i = 0; i < yb[o].numel(); ++i) {
-      lo = std::min(lo, q[i]);
-      hi = std::max(hi, q[i]);
-      diff = std::max(diff, std::abs(p[i] - q[i]));
-    }
-    worst = std::max(worst, static_cast<double>(diff) / std::max(1e-6f, hi - lo));
-  }
-  return worst;
-}
+using test::pass_changes;
+using test::worst_relative_diff;
 
 TEST(Preprocess, FoldsEveryBatchNormOfAConvNetAndKeepsItsOutputs) {
   const Model original = test::build_cnn({.image = 32, .width = 8, .classes = 10});

@@ -8,6 +8,7 @@
 #include "onnxq/preprocess.hpp"
 #include "support/graph_builder.hpp"
 #include "support/ort_oracle.hpp"
+#include "support/preprocess_checks.hpp"
 #include "support/temp_dir.hpp"
 
 namespace onnxq {
@@ -15,11 +16,7 @@ namespace {
 
 using test::GraphBuilder;
 
-int64_t pass_changes(const PreprocessReport& r, const std::string& name) {
-  for (const auto& p : r.passes)
-    if (p.name == name) return p.changes;
-  return -1;
-}
+using test::pass_changes;
 
 // The graph attribute `attr` of the first `op` node of the main graph.
 const onnx::GraphProto& body(const Model& model, const std::string& op, const std::string& attr) {
